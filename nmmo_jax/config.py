@@ -1,0 +1,222 @@
+"""Static game configuration: a frozen, hashable dataclass with the nmmo 2.1.2 Default values.
+
+Field names are the reference's config keys in lower case (``PLAYER_N`` -> ``player_n``); SPEC 1.
+Every field is validated in ``__post_init__``; a bad value raises ``ValueError`` naming the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+# The reference clips CurrentTick to MAX_HORIZON = 2**15 - 1 (SPEC 1.2).
+MAX_HORIZON = 2**15 - 1
+
+
+def _int_range(lo: int | None = None, hi: int | None = None) -> dict:
+    return {"kind": "int", "lo": lo, "hi": hi}
+
+
+def _float_range(lo: float | None = None, hi: float | None = None) -> dict:
+    return {"kind": "float", "lo": lo, "hi": hi}
+
+
+def _bool() -> dict:
+    return {"kind": "bool"}
+
+
+def field(default, **check):
+    return dataclasses.field(default=default, metadata=check)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Everything that fixes shapes or rules. Hashable, so it can be a static jit argument.
+
+    Defaults are ``nmmo.config.Default`` (the Medium preset with every game system), SPEC 1.
+    """
+
+    # --- population and episode (SPEC 1.1, 1.2)
+    player_n: int = field(128, **_int_range(1, 4096))
+    npc_n: int = field(128, **_int_range(0, 4096))
+    horizon: int = field(1024, **_int_range(1, MAX_HORIZON - 1))
+    player_vision_radius: int = field(7, **_int_range(1, 15))
+    player_n_obs: int = field(100, **_int_range(1, 1024))
+    player_base_health: int = field(100, **_int_range(1, 32767))
+    player_health_increment: int = field(0, **_int_range(0, 1000))
+    immortal: bool = field(False, **_bool())
+
+    # --- map geometry (SPEC 1.1, 2.2); map_border = (map_size - map_center) // 2
+    map_size: int = field(160, **_int_range(16, 2048))
+    map_center: int = field(128, **_int_range(1, 2048))
+    map_n: int = field(1, **_int_range(1, 4096))
+
+    # --- terrain (SPEC 1.3, 2.3)
+    terrain_flip_seed: bool = field(False, **_bool())
+    terrain_frequency: float = field(-3.0, **_float_range(-16.0, 0.0))
+    terrain_frequency_offset: float = field(7.0, **_float_range(-16.0, 16.0))
+    terrain_log_interpolate_min: float = field(-2.0, **_float_range(-8.0, 8.0))
+    terrain_log_interpolate_max: float = field(0.0, **_float_range(-8.0, 8.0))
+    terrain_tiles_per_octave: int = field(8, **_int_range(1, 1024))
+    terrain_water: float = field(0.30, **_float_range(0.0, 1.0))
+    terrain_grass: float = field(0.70, **_float_range(0.0, 1.0))
+    terrain_foilage: float = field(0.85, **_float_range(0.0, 1.0))
+    terrain_reset_to_grass: bool = field(False, **_bool())
+    terrain_disable_stone: bool = field(False, **_bool())
+    terrain_scatter_extra_resources: bool = field(True, **_bool())
+
+    # --- resource placement (SPEC 2.4)
+    progression_spawn_clusters: int = field(64, **_int_range(0, 65536))
+    progression_spawn_uniforms: int = field(256, **_int_range(0, 65536))
+    profession_system_enabled: bool = field(True, **_bool())
+
+    # --- survival (SPEC 1.3 Resource, 3.3)
+    resource_base: int = field(100, **_int_range(1, 32767))
+    resource_depletion_rate: int = field(5, **_int_range(0, 32767))
+    resource_starvation_rate: int = field(10, **_int_range(0, 32767))
+    resource_dehydration_rate: int = field(10, **_int_range(0, 32767))
+    resource_resilient_population: float = field(0.0, **_float_range(0.0, 1.0))
+    resource_damage_reduction: float = field(0.5, **_float_range(0.0, 1.0))
+    resource_foilage_respawn: float = field(0.025, **_float_range(0.0, 1.0))
+    resource_harvest_restore_fraction: float = field(1.0, **_float_range(0.0, 1.0))
+    resource_health_regen_threshold: float = field(0.5, **_float_range(0.0, 1.0))
+    resource_health_restore_fraction: float = field(0.1, **_float_range(0.0, 1.0))
+
+    # --- regrowth of the profession tiles (SPEC 1.3 Profession, 2.1)
+    profession_tree_respawn: float = field(0.105, **_float_range(0.0, 1.0))
+    profession_ore_respawn: float = field(0.10, **_float_range(0.0, 1.0))
+    profession_crystal_respawn: float = field(0.10, **_float_range(0.0, 1.0))
+    profession_herb_respawn: float = field(0.02, **_float_range(0.0, 1.0))
+    profession_fish_respawn: float = field(0.02, **_float_range(0.0, 1.0))
+
+    # --- movement (SPEC 1.2, 13.2)
+    allow_move_into_occupied_tile: bool = field(True, **_bool())
+
+    # --- capacities kept in the state now so later systems fit without a rewrite
+    item_inventory_capacity: int = field(12, **_int_range(0, 256))
+    market_n_obs: int = field(384, **_int_range(0, 4096))
+    event_capacity: int = field(1024, **_int_range(1, 1 << 20))
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            _check_field(f, getattr(self, f.name))
+        if (self.map_size - self.map_center) % 2:
+            raise ValueError(
+                f"map_size - map_center must be even (got map_size={self.map_size}, "
+                f"map_center={self.map_center})"
+            )
+        if self.map_center >= self.map_size:
+            raise ValueError(
+                f"map_center must be in [1, map_size - 2] (got {self.map_center}, "
+                f"map_size={self.map_size})"
+            )
+        if self.map_border <= self.player_vision_radius:
+            raise ValueError(
+                f"map_border = (map_size - map_center) // 2 must exceed player_vision_radius "
+                f"(got map_border={self.map_border}, player_vision_radius="
+                f"{self.player_vision_radius}); SPEC 1.4"
+            )
+        if self.player_n > 4 * self.map_center:
+            raise ValueError(
+                f"player_n must be in [1, 4 * map_center = {4 * self.map_center}] "
+                f"(players spawn on the {4 * self.map_center} edge tiles; got {self.player_n})"
+            )
+        if not self.terrain_water <= self.terrain_grass <= self.terrain_foilage:
+            raise ValueError(
+                "terrain_water <= terrain_grass <= terrain_foilage must hold "
+                f"(got {self.terrain_water}, {self.terrain_grass}, {self.terrain_foilage})"
+            )
+
+    # --- derived sizes
+    @property
+    def map_border(self) -> int:
+        return (self.map_size - self.map_center) // 2
+
+    @property
+    def vision_diameter(self) -> int:
+        return 2 * self.player_vision_radius + 1
+
+    @property
+    def n_entities(self) -> int:
+        """Rows of the entity table: players first (slot i = player id i + 1), then NPCs."""
+        return self.player_n + self.npc_n
+
+    @property
+    def regen_threshold(self) -> int:
+        """Food and water must both exceed this for health to regenerate (SPEC 3.3)."""
+        return int(self.resource_health_regen_threshold * self.resource_base)
+
+    @property
+    def regen_amount(self) -> int:
+        """Health regained per tick when fed and watered: floor(100 * 0.1) (SPEC 3.3)."""
+        return math.floor(self.player_base_health * self.resource_health_restore_fraction)
+
+    def replace(self, **changes) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    # --- presets
+    @classmethod
+    def small(cls, **overrides) -> Config:
+        """A tiny world for tests: the reference Small map (64, centre 32), 8 players."""
+        base = dict(
+            player_n=8,
+            npc_n=8,
+            horizon=128,
+            map_size=64,
+            map_center=32,
+            terrain_log_interpolate_min=0.0,
+            progression_spawn_clusters=4,
+            progression_spawn_uniforms=16,
+        )
+        base.update(overrides)
+        return cls(**base)
+
+    @classmethod
+    def medium(cls, **overrides) -> Config:
+        """The reference Medium preset, which is also its Default: 128 players on 160 x 160."""
+        return cls(**overrides)
+
+    @classmethod
+    def large(cls, **overrides) -> Config:
+        """The reference Large preset: 1024 players on 1056 x 1056."""
+        base = dict(
+            player_n=1024,
+            npc_n=1024,
+            horizon=8192,
+            map_size=1056,
+            map_center=1024,
+            progression_spawn_clusters=1024,
+            progression_spawn_uniforms=4096,
+        )
+        base.update(overrides)
+        return cls(**base)
+
+    PRESETS = ("small", "medium", "large")
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> Config:
+        if name not in cls.PRESETS:
+            raise ValueError(f"preset must be one of {cls.PRESETS} (got {name!r})")
+        return getattr(cls, name)(**overrides)
+
+
+def _check_field(f: dataclasses.Field, value) -> None:
+    meta = f.metadata
+    kind = meta.get("kind")
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"{f.name} must be a bool (got {value!r})")
+        return
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{f.name} must be an int in [{meta['lo']}, {meta['hi']}] (got {value!r})")
+    elif kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            raise ValueError(
+                f"{f.name} must be a number in [{meta['lo']}, {meta['hi']}] (got {value!r})"
+            )
+    else:
+        return
+    lo, hi = meta["lo"], meta["hi"]
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ValueError(f"{f.name} must be in [{lo}, {hi}] (got {value!r})")

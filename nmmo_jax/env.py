@@ -1,0 +1,249 @@
+"""The public functional API: reset, step, random valid actions, auto-reset (gymnax 1.0 contract)."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nmmo_jax import mapgen
+from nmmo_jax.config import Config
+from nmmo_jax.observe import Observation, observe
+from nmmo_jax.state import TileMap, WorldState, empty_entities, empty_events, empty_inventory
+from nmmo_jax.step import ACTION_HEADS, NOOP_ACTION, step_world
+
+RESET_MAP_KEY, RESET_RESOURCE_KEY, RESET_SPAWN_KEY, RESET_RESILIENT_KEY = range(4)
+
+
+class Env:
+    """Neural MMO as pure functions of (key, state, actions), for one environment.
+
+    `reset(key) -> (obs, state)` and `step(key, state, actions) -> (obs, state, reward,
+    terminated, truncated, info)` are jittable and vmappable (`jax.jit(jax.vmap(env.step))`).
+    Shapes, with N = cfg.player_n and H = len(ACTION_HEADS):
+      actions     int32 [N, H]    column h chooses among ACTION_HEADS[h] (move: N S E W Stay)
+      obs         Observation     (nmmo_jax.observe)
+      reward      float32 [N]     1/horizon per tick alive until the horizon, -1 on death
+      terminated  bool [N]        the agent died in this step
+      truncated   bool [N]        the agent is alive and the horizon was reached
+      info        dict            "alive" bool [N] after the step, "active" bool [N] alive
+                                  before it (agents whose transition counts), "episode_over"
+                                  bool [] (horizon reached or every player dead)
+    """
+
+    def __init__(self, cfg: Config | None = None):
+        if cfg is None:
+            cfg = Config()
+        if not isinstance(cfg, Config):
+            raise ValueError(f"cfg must be an nmmo_jax.Config (got {type(cfg).__name__})")
+        self.cfg = cfg
+
+    def __hash__(self):
+        return hash((Env, self.cfg))
+
+    def __eq__(self, other):
+        return isinstance(other, Env) and other.cfg == self.cfg
+
+    # --- spaces
+    @property
+    def num_agents(self) -> int:
+        return self.cfg.player_n
+
+    @property
+    def action_heads(self) -> tuple[tuple[str, int], ...]:
+        return ACTION_HEADS
+
+    @property
+    def noop_actions(self) -> jax.Array:
+        """int32 [N, H]: every agent does nothing."""
+        return jnp.broadcast_to(jnp.asarray(NOOP_ACTION, jnp.int32), (self.num_agents, len(NOOP_ACTION)))
+
+    @functools.cached_property
+    def map_pool(self) -> np.ndarray:
+        """int8 [map_n, S, S]: the terrain of every map index (float64 fractal, computed once)."""
+        return mapgen.map_pool(self.cfg)
+
+    # --- the API
+    def reset(self, key: jax.Array) -> tuple[Observation, WorldState]:
+        state = self.init_state(key)
+        return observe(state, self.cfg), state
+
+    def init_state(self, key: jax.Array) -> WorldState:
+        """A fresh episode: a map index, this episode's resources, players on the edge (SPEC 3.1)."""
+        cfg = self.cfg
+        pool = jnp.asarray(self.map_pool)
+        map_index = jax.random.randint(jax.random.fold_in(key, RESET_MAP_KEY), (), 0, cfg.map_n)
+        base = mapgen.place_resources(jax.random.fold_in(key, RESET_RESOURCE_KEY), pool[map_index], cfg)
+        return spawn_players(key, base, map_index, cfg)
+
+    def step(self, key, state: WorldState, actions):
+        cfg = self.cfg
+        actions = self.check_actions(actions)
+        alive_before = state.entities.alive[: cfg.player_n]
+        state = step_world(key, state, actions, cfg)
+        alive = state.entities.alive[: cfg.player_n]
+        died = alive_before & ~alive
+        horizon_reached = state.tick >= cfg.horizon
+        survived_reward = jnp.where(state.tick <= cfg.horizon, 1.0 / cfg.horizon, 0.0)
+        reward = jnp.where(died, -1.0, jnp.where(alive, survived_reward, 0.0)).astype(jnp.float32)
+        truncated = alive & horizon_reached
+        info = {
+            "alive": alive,
+            "active": alive_before,
+            "episode_over": horizon_reached | ~alive.any(),
+        }
+        return observe(state, cfg), state, reward, died, truncated, info
+
+    def check_actions(self, actions) -> jax.Array:
+        """Shape and dtype are checked always (also while tracing); values when concrete."""
+        n, heads = self.num_agents, len(ACTION_HEADS)
+        shape = getattr(actions, "shape", None)
+        if shape is None:
+            actions = np.asarray(actions)
+            shape = actions.shape
+        if tuple(shape) != (n, heads):
+            raise ValueError(f"actions must have shape (player_n={n}, heads={heads}) (got {tuple(shape)})")
+        if not jnp.issubdtype(actions.dtype, jnp.integer):
+            raise ValueError(f"actions must have an integer dtype (got {actions.dtype})")
+        if not isinstance(actions, jax.core.Tracer):
+            values = np.asarray(actions)
+            for h, (name, size) in enumerate(ACTION_HEADS):
+                bad = (values[:, h] < 0) | (values[:, h] >= size)
+                if bad.any():
+                    agent = int(np.flatnonzero(bad)[0])
+                    raise ValueError(
+                        f"actions[:, {h}] ({name}) must be in [0, {size}) "
+                        f"(got {int(values[agent, h])} for agent index {agent})"
+                    )
+        return jnp.asarray(actions, jnp.int32)
+
+    def sample_actions(self, key: jax.Array, obs: Observation) -> jax.Array:
+        """int32 [N, H]: for every head, a choice drawn uniformly among those its mask allows."""
+        masks = [getattr(obs.action_mask, name) for name, _ in ACTION_HEADS]
+        keys = jax.random.split(key, len(masks))
+        choices = [
+            jax.random.categorical(k, jnp.where(m, 0.0, -jnp.inf), axis=-1) for k, m in zip(keys, masks)
+        ]
+        return jnp.stack(choices, axis=-1).astype(jnp.int32)
+
+
+def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> WorldState:
+    """Players on distinct draws from the reference's edge list (SPEC 3.1); NPC rows empty."""
+    n = cfg.player_n
+    edge_row, edge_col = edge_tiles(cfg)
+    picks = jax.random.permutation(jax.random.fold_in(key, RESET_SPAWN_KEY), edge_row.shape[0])[:n]
+    row, col = jnp.asarray(edge_row)[picks], jnp.asarray(edge_col)[picks]
+
+    n_resilient = round(cfg.resource_resilient_population * n) if cfg.resource_damage_reduction > 0 else 0
+    resilient = jax.random.permutation(
+        jax.random.fold_in(key, RESET_RESILIENT_KEY), jnp.arange(n) < n_resilient
+    )
+
+    pad = cfg.npc_n
+    ent = empty_entities(cfg.n_entities)
+
+    def players(values, dtype=jnp.int32):
+        return jnp.concatenate([jnp.asarray(values, dtype), jnp.zeros((pad,), dtype)])
+
+    full = jnp.ones((n,), jnp.int32)
+    skills = {f"{s}_level": players(full) for s in ("melee", "range", "mage", "fishing", "herbalism",
+                                                     "prospecting", "carving", "alchemy")}
+    ent = ent.replace(
+        id=players(jnp.arange(1, n + 1)),
+        row=players(row),
+        col=players(col),
+        gold=players(full * 1),  # EXCHANGE_BASE_GOLD
+        health=players(full * cfg.player_base_health),
+        food=players(full * cfg.resource_base),
+        water=players(full * cfg.resource_base),
+        alive=players(jnp.ones((n,), bool), bool),
+        resilient=players(resilient, bool),
+        spawn_row=players(row),
+        spawn_col=players(col),
+        **skills,
+    )
+    size = cfg.map_size
+    return WorldState(
+        tick=jnp.int32(0),
+        map_index=jnp.asarray(map_index, jnp.int32),
+        tiles=TileMap(base=jnp.asarray(base, jnp.int8), regrow_at=jnp.zeros((size, size), jnp.int32)),
+        entities=ent,
+        inventory=empty_inventory(n, cfg.item_inventory_capacity),
+        events=empty_events(cfg.n_entities),
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def edge_tiles(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's spawn candidates: 4 sides of map_center tiles each, (B, B) listed twice
+    and (B + C, B + C) never (SPEC 3.1). int32 arrays [4 * map_center]."""
+    b, c = cfg.map_border, cfg.map_center
+    inc = np.arange(b, b + c)
+    lows, highs = np.full(c, b), np.full(c, b + c)
+    rows = np.concatenate([lows, inc, highs, inc[::-1]])
+    cols = np.concatenate([inc, highs, inc[::-1], lows])
+    return rows.astype(np.int32), cols.astype(np.int32)
+
+
+class AutoReset:
+    """Resets one environment when its episode is over; the last observation of the finished
+    episode is in info["final_observation"] (gymnax 1.0). The reset runs under `lax.cond`, so it
+    costs nothing on other steps unless this wrapper is vmapped (then use VmapAutoReset)."""
+
+    def __init__(self, env: Env):
+        self.env = env
+
+    def __getattr__(self, name):
+        return getattr(self.env, name)
+
+    def reset(self, key):
+        return self.env.reset(key)
+
+    def step(self, key, state, actions):
+        step_key, reset_key = jax.random.split(key)
+        obs, state, reward, terminated, truncated, info = self.env.step(step_key, state, actions)
+        info = dict(info, final_observation=obs)
+        obs, state = jax.lax.cond(
+            info["episode_over"], lambda: self.env.reset(reset_key), lambda: (obs, state)
+        )
+        return obs, state, reward, terminated, truncated, info
+
+
+class VmapAutoReset:
+    """A batch of environments with auto-reset: `reset(keys)` and `step(keys, states, actions)`
+    take a leading [B] axis. Finished environments are reset; the batch computes new episodes
+    only on steps where at least one environment finished (one `lax.cond` over the batch, so the
+    reset work is not paid on every step as it would be with a cond inside vmap)."""
+
+    def __init__(self, env: Env):
+        self.env = env
+
+    def __getattr__(self, name):
+        return getattr(self.env, name)
+
+    def reset(self, keys):
+        return jax.vmap(self.env.reset)(keys)
+
+    def step(self, keys, states, actions):
+        split = jax.vmap(jax.random.split)(keys)
+        step_keys, reset_keys = split[:, 0], split[:, 1]
+        obs, states, reward, terminated, truncated, info = jax.vmap(self.env.step)(
+            step_keys, states, actions
+        )
+        over = info["episode_over"]
+        info = dict(info, final_observation=obs)
+
+        def reset_finished():
+            new_obs, new_states = jax.vmap(self.env.reset)(reset_keys)
+            pick = functools.partial(_select_batch, over)
+            return jax.tree.map(pick, new_obs, obs), jax.tree.map(pick, new_states, states)
+
+        obs, states = jax.lax.cond(over.any(), reset_finished, lambda: (obs, states))
+        return obs, states, reward, terminated, truncated, info
+
+
+def _select_batch(flag, new, old):
+    """Picks `new` where flag [B] is set, broadcasting flag over the trailing axes."""
+    return jnp.where(flag.reshape(flag.shape + (1,) * (new.ndim - 1)), new, old)

@@ -1,0 +1,186 @@
+"""Observations and action masks, computed from the state (DESIGN "compact observations").
+
+Per agent only what differs between agents (its window of tiles and of entity ids, its own row,
+its masks); the entity table is shipped once per environment and the window holds row indices into
+it, so a policy gathers the columns it embeds. `reference_observation` builds the reference's
+per-agent layout (SPEC 11) from the state for adapters and ported code.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from nmmo_jax import material as mat
+from nmmo_jax.config import Config
+from nmmo_jax.state import N_ENTITY_COLUMNS, WorldState, material
+from nmmo_jax.systems.movement import N_DIRECTIONS, STAY
+
+ENTITY_LAYERS = 2  # entities shown per tile of the window (DEVIATIONS: the reference lists all)
+INT16_MIN, INT16_MAX = -(2**15), 2**15 - 1
+
+
+@struct.dataclass
+class ActionMask:
+    """bool masks of the valid choices of every action head, [player_n, choices]."""
+
+    move: jax.Array  # [N, 5]: N, S, E, W habitable; Stay always (SPEC 12.3)
+
+
+@struct.dataclass
+class Observation:
+    """What the agents of one environment see after a step (N = player_n, E = n_entities,
+    D = 2 * vision radius + 1 = 15).
+
+    tick         int32 []              the reference's CurrentTick
+    entities     int16 [E + 1, 31]     the entity table in the reference's columns (SPEC 3.2);
+                                       row 0 is all zeros, row s + 1 is entity slot s (players
+                                       first: player id i is row i); dead entities are zero rows
+    tile         int8  [N, D, D]       material ids of each agent's window, centred on it,
+                                       rows then columns from -7 to +7 (SPEC 11 Tile)
+    entity       int16 [N, D, D, 2]    rows of `entities` standing on each tile of the window,
+                                       0 = none; layer 0 holds the highest row on the tile, layer
+                                       1 the lowest other one (a 3rd entity on a tile is not listed)
+    agent        int16 [N, 31]         each agent's own row of `entities`
+    action_mask  ActionMask            per head, bool [N, choices]
+    Agents that are dead see zeros and may only choose no-ops.
+    """
+
+    tick: jax.Array
+    entities: jax.Array
+    tile: jax.Array
+    entity: jax.Array
+    agent: jax.Array
+    action_mask: ActionMask
+
+
+def entity_rows(state: WorldState) -> jax.Array:
+    """int16 [E + 1, 31]: the entity table with a zero row 0, dead rows zeroed, clipped to int16."""
+    table = state.entities.columns()
+    table = jnp.where(state.entities.alive[:, None], table, 0)
+    table = jnp.clip(table, INT16_MIN, INT16_MAX).astype(jnp.int16)
+    return jnp.concatenate([jnp.zeros((1, N_ENTITY_COLUMNS), jnp.int16), table], axis=0)
+
+
+def window_grid(state: WorldState, cfg: Config) -> jax.Array:
+    """int16 [S, S, 1 + ENTITY_LAYERS]: the current material and up to two entity rows per tile.
+
+    Built once per environment with scatters, so each agent's view is one dynamic_slice (the fast
+    path on XLA CPU, DESIGN "Measured on this machine").
+    """
+    size = cfg.map_size
+    ent = state.entities
+    n_entities = ent.size
+    cell = jnp.where(ent.alive, ent.row * size + ent.col, size * size)
+    row_id = jnp.arange(1, n_entities + 1, dtype=jnp.int16)
+    top = jnp.zeros((size * size,), jnp.int16).at[cell].max(row_id, mode="drop")
+    low = jnp.full((size * size,), INT16_MAX, jnp.int16).at[cell].min(row_id, mode="drop")
+    low = jnp.where((low == top) | (low == INT16_MAX), 0, low)
+    tiles = material(state.tiles, state.tick).astype(jnp.int16).reshape(-1)
+    return jnp.stack([tiles, top, low], axis=-1).reshape(size, size, 1 + ENTITY_LAYERS)
+
+
+def observe(state: WorldState, cfg: Config) -> Observation:
+    """The observation of every player of one environment (see Observation for shapes)."""
+    n = cfg.player_n
+    radius, diameter = cfg.player_vision_radius, cfg.vision_diameter
+    grid = window_grid(state, cfg)
+    alive = state.entities.alive[:n]
+
+    def view(row, col):
+        return jax.lax.dynamic_slice(
+            grid, (row - radius, col - radius, 0), (diameter, diameter, grid.shape[-1])
+        )
+
+    windows = jax.vmap(view)(state.entities.row[:n], state.entities.col[:n])
+    windows = jnp.where(alive[:, None, None, None], windows, 0)
+    tile = windows[..., 0].astype(jnp.int8)
+    entities = entity_rows(state)
+    return Observation(
+        tick=state.tick,
+        entities=entities,
+        tile=tile,
+        entity=windows[..., 1:],
+        agent=entities[1 : n + 1],
+        action_mask=ActionMask(move=move_mask(tile, alive, cfg)),
+    )
+
+
+def move_mask(tile: jax.Array, alive: jax.Array, cfg: Config) -> jax.Array:
+    """bool [N, 5]: which neighbours of the window centre are passable; Stay is always valid."""
+    c = cfg.player_vision_radius
+    neighbour = jnp.stack(
+        [tile[:, c - 1, c], tile[:, c + 1, c], tile[:, c, c + 1], tile[:, c, c - 1]], axis=-1
+    )
+    passable = mat.is_passable(neighbour.astype(jnp.int32)).astype(bool) & alive[:, None]
+    stay = jnp.ones(alive.shape + (1,), bool)
+    mask = jnp.concatenate([passable, stay], axis=-1)
+    assert mask.shape[-1] == N_DIRECTIONS and STAY == N_DIRECTIONS - 1
+    return mask
+
+
+def reference_observation(state: WorldState, cfg: Config) -> dict:
+    """The reference's per-agent observation layout (SPEC 11), built from our state.
+
+    Returns a dict of arrays with a leading [player_n] axis: "CurrentTick" int16 [N],
+    "AgentId" int16 [N], "Tile" int16 [N, 225, 3] (absolute row, absolute col, material),
+    "Entity" int16 [N, 100, 31] (entities within the window in entity-table order, zero padded),
+    "ActionTargets" {"Move": {"Direction": int8 [N, 5]}}. Dead agents get the reference's empty
+    observation: zeros, AgentId kept, Move mask [0, 0, 0, 0, 1]. When more than PLAYER_N_OBS
+    entities are in view the nearest are kept (the reference crashes there; DEVIATIONS).
+    This is the slow layout (a sort per agent): meant for adapters and porting, not training.
+    """
+    n = cfg.player_n
+    radius, diameter = cfg.player_vision_radius, cfg.vision_diameter
+    ent = state.entities
+    alive = ent.alive[:n]
+    row, col = ent.row[:n], ent.col[:n]
+    offsets = jnp.arange(-radius, radius + 1)
+    abs_row = jnp.broadcast_to(row[:, None, None] + offsets[None, :, None], (n, diameter, diameter))
+    abs_col = jnp.broadcast_to(col[:, None, None] + offsets[None, None, :], (n, diameter, diameter))
+    grid = material(state.tiles, state.tick)
+    tile = jnp.stack([abs_row, abs_col, grid[abs_row, abs_col].astype(jnp.int32)], axis=-1)
+    tile = jnp.where(alive[:, None, None, None], tile, 0).reshape(n, diameter * diameter, 3)
+
+    # Entities within Chebyshev distance `radius`, ordered by (distance if crowded, table row).
+    table = entity_rows(state)[1:]
+    distance = jnp.maximum(
+        jnp.abs(ent.row[None, :] - row[:, None]), jnp.abs(ent.col[None, :] - col[:, None])
+    )
+    visible = ent.alive[None, :] & (distance <= radius) & alive[:, None]
+    k = cfg.player_n_obs
+    n_entities = ent.size
+    order_key = jnp.arange(n_entities)[None, :] + jnp.where(
+        visible.sum(axis=1, keepdims=True) > k, distance * n_entities, 0
+    )
+    order_key = jnp.where(visible, order_key, jnp.iinfo(jnp.int32).max)
+    order = jnp.argsort(order_key, axis=1)[:, :k]
+    shown = jnp.take_along_axis(visible, order, axis=1)
+    rows = jnp.where(shown[..., None], table[order], 0)
+    if rows.shape[1] < k:
+        rows = jnp.pad(rows, ((0, 0), (0, k - rows.shape[1]), (0, 0)))
+
+    mask = move_mask(observe_tile_material(state, cfg), alive, cfg)
+    agent_id = jnp.arange(1, n + 1, dtype=jnp.int16)
+    return {
+        "CurrentTick": jnp.where(alive, state.tick, 0).astype(jnp.int16),
+        "AgentId": agent_id,
+        "Tile": tile.astype(jnp.int16),
+        "Entity": rows.astype(jnp.int16),
+        "ActionTargets": {"Move": {"Direction": mask.astype(jnp.int8)}},
+    }
+
+
+def observe_tile_material(state: WorldState, cfg: Config) -> jax.Array:
+    """int8 [N, D, D]: the material window of every player (dead players see zeros)."""
+    n = cfg.player_n
+    radius, diameter = cfg.player_vision_radius, cfg.vision_diameter
+    grid = material(state.tiles, state.tick)
+    alive = state.entities.alive[:n]
+
+    def view(row, col):
+        return jax.lax.dynamic_slice(grid, (row - radius, col - radius), (diameter, diameter))
+
+    tile = jax.vmap(view)(state.entities.row[:n], state.entities.col[:n])
+    return jnp.where(alive[:, None, None], tile, 0).astype(jnp.int8)

@@ -1,0 +1,52 @@
+"""Small array helpers shared by the systems (gathers, contention, regrowth draws)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+INT32_MAX = jnp.iinfo(jnp.int32).max
+
+# (row, col) offsets of the 4 neighbours in the reference's direction order N, S, E, W (SPEC 12.1).
+NEIGHBOUR_DELTAS = ((-1, 0), (1, 0), (0, 1), (0, -1))
+
+
+def gather(grid: jax.Array, row: jax.Array, col: jax.Array) -> jax.Array:
+    """grid[row, col] for arrays of points, via a flat 1-D gather (faster than 2-D on XLA CPU)."""
+    width = grid.shape[-1]
+    return grid.reshape(-1)[row * width + col]
+
+
+def neighbours(grid: jax.Array, row: jax.Array, col: jax.Array) -> jax.Array:
+    """[..., 4]: grid at the N, S, E, W neighbours of each point."""
+    return jnp.stack([gather(grid, row + dr, col + dc) for dr, dc in NEIGHBOUR_DELTAS], axis=-1)
+
+
+def first_claimant(cell: jax.Array, wants: jax.Array) -> jax.Array:
+    """bool [N]: `wants` and no lower index also wants the same `cell`.
+
+    The reference updates players one after another in id order, so on a contested tile the
+    lowest id harvests (SPEC 3.3). A pairwise [N, N] test is cheaper than a scatter into a
+    map-sized grid for the player counts we run (N = 128: 16 K compares vs a 25 K-cell grid).
+    """
+    index = jnp.arange(cell.shape[0])
+    earlier_rival = (
+        (cell[None, :] == cell[:, None]) & wants[None, :] & (index[None, :] < index[:, None])
+    )
+    return wants & ~earlier_rival.any(axis=1)
+
+
+def regrowth_delay(key: jax.Array, probability: jax.Array, shape) -> jax.Array:
+    """int32: ticks until a tile depleted now shows its base material again.
+
+    The reference rolls every depleted tile once per tick with `probability` (SPEC 2.1); the
+    number of rolls until the first success is Geometric(p) on {1, 2, ...}. Drawing it once at
+    depletion gives the same distribution with one draw per harvest instead of one per tile per
+    tick. p = 0 never regrows.
+    """
+    u = jax.random.uniform(key, shape, minval=jnp.finfo(jnp.float32).tiny, maxval=1.0)
+    log_keep = jnp.log1p(-jnp.minimum(probability, 1.0 - 1e-7))
+    rolls = jnp.floor(jnp.log(u) / jnp.where(log_keep < 0, log_keep, -1.0)) + 1.0
+    rolls = jnp.where(probability >= 1.0, 1.0, rolls)
+    rolls = jnp.where(probability <= 0.0, float(INT32_MAX), rolls)
+    return jnp.minimum(rolls, float(INT32_MAX // 2)).astype(jnp.int32)

@@ -1,0 +1,273 @@
+"""WorldState: the whole game as a pytree of fixed-shape arrays (DESIGN "State")."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+# The reference's EntityState columns, in order (SPEC 3.2). Each is one [E] array of EntityTable.
+ENTITY_COLUMNS = (
+    "id",
+    "npc_type",
+    "row",
+    "col",
+    "damage",
+    "time_alive",
+    "freeze",
+    "item_level",
+    "attacker_id",
+    "latest_combat_tick",
+    "message",
+    "gold",
+    "health",
+    "food",
+    "water",
+    "melee_level",
+    "melee_exp",
+    "range_level",
+    "range_exp",
+    "mage_level",
+    "mage_exp",
+    "fishing_level",
+    "fishing_exp",
+    "herbalism_level",
+    "herbalism_exp",
+    "prospecting_level",
+    "prospecting_exp",
+    "carving_level",
+    "carving_exp",
+    "alchemy_level",
+    "alchemy_exp",
+)
+N_ENTITY_COLUMNS = len(ENTITY_COLUMNS)
+SKILLS = ("melee", "range", "mage", "fishing", "herbalism", "prospecting", "carving", "alchemy")
+
+# The reference's ItemState columns (SPEC 7.2), kept per inventory slot.
+ITEM_COLUMNS = (
+    "id",
+    "type_id",
+    "owner_id",
+    "level",
+    "capacity",
+    "quantity",
+    "melee_attack",
+    "range_attack",
+    "mage_attack",
+    "melee_defense",
+    "range_defense",
+    "mage_defense",
+    "health_restore",
+    "resource_restore",
+    "equipped",
+    "listed_price",
+)
+
+# Event codes (SPEC 14.6); the event log keeps one counter column per code.
+EVENT_CODES = {
+    "EAT_FOOD": 1,
+    "DRINK_WATER": 2,
+    "GO_FARTHEST": 3,
+    "SEIZE_TILE": 4,
+    "SCORE_HIT": 11,
+    "PLAYER_KILL": 12,
+    "FIRE_AMMO": 13,
+    "CONSUME_ITEM": 21,
+    "GIVE_ITEM": 22,
+    "DESTROY_ITEM": 23,
+    "HARVEST_ITEM": 24,
+    "EQUIP_ITEM": 25,
+    "LOOT_ITEM": 26,
+    "GIVE_GOLD": 31,
+    "LIST_ITEM": 32,
+    "EARN_GOLD": 33,
+    "BUY_ITEM": 34,
+    "LOOT_GOLD": 35,
+    "LEVEL_UP": 41,
+    "AGENT_CULLED": 91,
+}
+# Counters are stored densely: column EVENT_COLUMN[code] of the event log holds that code.
+EVENT_COLUMN = {code: i for i, code in enumerate(EVENT_CODES.values())}
+N_EVENT_CODES = len(EVENT_CODES)
+
+
+@struct.dataclass
+class EntityTable:
+    """Players and NPCs, one row each: rows [0, player_n) are players (id = row + 1), the rest NPCs.
+
+    Every reference column (SPEC 3.2) is an int32 array of shape [E]; dead rows stay, masked by
+    `alive`. Extra per-row state the reference keeps outside its table follows the columns.
+    """
+
+    id: jax.Array
+    npc_type: jax.Array
+    row: jax.Array
+    col: jax.Array
+    damage: jax.Array
+    time_alive: jax.Array
+    freeze: jax.Array
+    item_level: jax.Array
+    attacker_id: jax.Array
+    latest_combat_tick: jax.Array
+    message: jax.Array
+    gold: jax.Array
+    health: jax.Array
+    food: jax.Array
+    water: jax.Array
+    melee_level: jax.Array
+    melee_exp: jax.Array
+    range_level: jax.Array
+    range_exp: jax.Array
+    mage_level: jax.Array
+    mage_exp: jax.Array
+    fishing_level: jax.Array
+    fishing_exp: jax.Array
+    herbalism_level: jax.Array
+    herbalism_exp: jax.Array
+    prospecting_level: jax.Array
+    prospecting_exp: jax.Array
+    carving_level: jax.Array
+    carving_exp: jax.Array
+    alchemy_level: jax.Array
+    alchemy_exp: jax.Array
+    # --- beyond the reference's columns
+    alive: jax.Array  # bool [E]
+    resilient: jax.Array  # bool [E]: starvation/dehydration damage x RESOURCE_DAMAGE_REDUCTION
+    spawn_row: jax.Array  # int32 [E]: position at spawn (tasks measure distance travelled)
+    spawn_col: jax.Array
+    exploration: jax.Array  # int32 [E]: best progress toward the centre so far (SPEC 13.2)
+
+    @property
+    def size(self) -> int:
+        return self.id.shape[-1]
+
+    def columns(self) -> jax.Array:
+        """The reference layout: int32 [E, 31], columns in ENTITY_COLUMNS order."""
+        return jnp.stack([getattr(self, name) for name in ENTITY_COLUMNS], axis=-1)
+
+
+@struct.dataclass
+class Inventory:
+    """Item slots per player (SPEC 7): each ITEM_COLUMNS field is int32 [player_n, capacity].
+
+    A slot is empty when `type_id == 0`. The market is the set of slots with `listed_price > 0`
+    (DESIGN: not a second copy); `listing_tick` records when they were listed (SPEC 8).
+    """
+
+    id: jax.Array
+    type_id: jax.Array
+    owner_id: jax.Array
+    level: jax.Array
+    capacity: jax.Array
+    quantity: jax.Array
+    melee_attack: jax.Array
+    range_attack: jax.Array
+    mage_attack: jax.Array
+    melee_defense: jax.Array
+    range_defense: jax.Array
+    mage_defense: jax.Array
+    health_restore: jax.Array
+    resource_restore: jax.Array
+    equipped: jax.Array
+    listed_price: jax.Array
+    listing_tick: jax.Array
+
+
+@struct.dataclass
+class EventLog:
+    """What happened, per entity (SPEC 14.6).
+
+    `tick`: int32 [E, N_EVENT_CODES], how often each code was logged by each entity this step
+    (column EVENT_COLUMN[code]);
+    `episode`: the same, summed over the episode (what CountEvent-style predicates read);
+    `go_farthest`: int32 [E], the progress value logged this step by GO_FARTHEST (0 = none).
+    """
+
+    tick: jax.Array
+    episode: jax.Array
+    go_farthest: jax.Array
+
+    def record(self, code: int, counts: jax.Array) -> EventLog:
+        """Adds `counts` (int or bool [E]) to event `code` in this step's and the episode's log."""
+        counts = counts.astype(jnp.int32)
+        column = EVENT_COLUMN[code]
+        return self.replace(
+            tick=self.tick.at[..., column].add(counts),
+            episode=self.episode.at[..., column].add(counts),
+        )
+
+    def count(self, name: str, episode: bool = True) -> jax.Array:
+        """int32 [E]: how often event `name` (e.g. "EAT_FOOD") was logged per entity."""
+        log = self.episode if episode else self.tick
+        return log[..., EVENT_COLUMN[EVENT_CODES[name]]]
+
+
+@struct.dataclass
+class TileMap:
+    """The map of one episode, [map_size, map_size] each.
+
+    `base`: int8 material of each tile when not depleted (terrain + this episode's resources).
+    `regrow_at`: int32 tick at which a depleted tile shows `base` again; the tile is depleted while
+    `tick < regrow_at` and then shows `base - 1` (material.DEPLETED_OF). 0 for never harvested.
+    """
+
+    base: jax.Array
+    regrow_at: jax.Array
+
+
+@struct.dataclass
+class WorldState:
+    """One environment. Shapes (E = player_n + npc_n, S = map_size):
+
+    tick          int32 []   steps taken since reset (the reference's realm.tick)
+    map_index     int32 []   which terrain of the map pool this episode uses (0-based)
+    tiles         TileMap
+    entities      EntityTable, [E] per column
+    inventory     Inventory, [player_n, item_inventory_capacity] per column
+    events        EventLog
+    """
+
+    tick: jax.Array
+    map_index: jax.Array
+    tiles: TileMap
+    entities: EntityTable
+    inventory: Inventory
+    events: EventLog
+
+    @property
+    def n_players(self) -> int:
+        return self.inventory.id.shape[-2]
+
+    @property
+    def players(self) -> EntityTable:
+        """The player rows of the entity table (a view as arrays [player_n])."""
+        n = self.n_players
+        return jax.tree.map(lambda column: column[..., :n], self.entities)
+
+
+def material(tiles: TileMap, tick) -> jax.Array:
+    """The material each tile shows at `tick` (depleted tiles show their depleted id)."""
+    return tiles.base - (tick < tiles.regrow_at).astype(tiles.base.dtype)
+
+
+def empty_entities(n_entities: int) -> EntityTable:
+    zeros = jnp.zeros((n_entities,), jnp.int32)
+    fields = {name: zeros for name in ENTITY_COLUMNS}
+    fields.update(
+        alive=jnp.zeros((n_entities,), bool),
+        resilient=jnp.zeros((n_entities,), bool),
+        spawn_row=zeros,
+        spawn_col=zeros,
+        exploration=zeros,
+    )
+    return EntityTable(**fields)
+
+
+def empty_inventory(n_players: int, capacity: int) -> Inventory:
+    zeros = jnp.zeros((n_players, capacity), jnp.int32)
+    return Inventory(**{name: zeros for name in ITEM_COLUMNS}, listing_tick=zeros)
+
+
+def empty_events(n_entities: int) -> EventLog:
+    counts = jnp.zeros((n_entities, N_EVENT_CODES), jnp.int32)
+    return EventLog(tick=counts, episode=counts, go_farthest=jnp.zeros((n_entities,), jnp.int32))

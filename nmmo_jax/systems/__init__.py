@@ -1,0 +1,1 @@
+"""Game systems: one module per mechanic, each a pure function of (state, config, ...) -> state."""
