@@ -122,11 +122,18 @@ class Env:
     def sample_actions(self, key: jax.Array, obs: Observation) -> jax.Array:
         """int32 [N, H]: for every head, a choice drawn uniformly among those its mask allows."""
         masks = [getattr(obs.action_mask, name) for name, _ in ACTION_HEADS]
-        keys = jax.random.split(key, len(masks))
-        choices = [
-            jax.random.categorical(k, jnp.where(m, 0.0, -jnp.inf), axis=-1) for k, m in zip(keys, masks)
-        ]
-        return jnp.stack(choices, axis=-1).astype(jnp.int32)
+        u = jax.random.uniform(key, (self.num_agents, len(masks)))
+        return jnp.stack([uniform_choice(u[:, h], m) for h, m in enumerate(masks)], axis=-1)
+
+
+def uniform_choice(u: jax.Array, mask: jax.Array) -> jax.Array:
+    """int32 [...]: the k-th allowed index of `mask` [..., C] with k = floor(u * allowed count),
+    i.e. uniform among the allowed choices from one uniform draw `u` [...] in [0, 1) (a
+    categorical over C logits would draw C Gumbel numbers). An all-false mask gives C - 1."""
+    allowed = jnp.cumsum(mask, axis=-1, dtype=jnp.int32)
+    k = jnp.floor(u * allowed[..., -1]).astype(jnp.int32)
+    choice = jnp.sum(allowed <= k[..., None], axis=-1, dtype=jnp.int32)
+    return jnp.minimum(choice, mask.shape[-1] - 1)
 
 
 def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> WorldState:
@@ -168,7 +175,7 @@ def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> Wo
     return WorldState(
         tick=jnp.int32(0),
         map_index=jnp.asarray(map_index, jnp.int32),
-        tiles=TileMap(base=jnp.asarray(base, jnp.int8), regrow_at=jnp.zeros((size, size), jnp.int32)),
+        tiles=TileMap(base=jnp.asarray(base, jnp.int8), regrow_at=jnp.zeros((size, size), jnp.int16)),
         entities=ent,
         inventory=empty_inventory(n, cfg.item_inventory_capacity),
         events=empty_events(cfg.n_entities),
@@ -213,9 +220,13 @@ class AutoReset:
 
 class VmapAutoReset:
     """A batch of environments with auto-reset: `reset(keys)` and `step(keys, states, actions)`
-    take a leading [B] axis. Finished environments are reset; the batch computes new episodes
-    only on steps where at least one environment finished (one `lax.cond` over the batch, so the
-    reset work is not paid on every step as it would be with a cond inside vmap)."""
+    take a leading [B] axis. Finished environments are reset and info["final_observation"] holds
+    their last observation.
+
+    The resets run in a `lax.while_loop` over the finished environments only, writing each new
+    episode into the batch in place. A `lax.cond` (or a select inside vmap) would copy or rebuild
+    the whole batch of states every step, which costs more than the step itself on CPU.
+    """
 
     def __init__(self, env: Env):
         self.env = env
@@ -234,16 +245,21 @@ class VmapAutoReset:
         )
         over = info["episode_over"]
         info = dict(info, final_observation=obs)
+        batch = over.shape[0]
+        (finished,) = jnp.nonzero(over, size=batch, fill_value=0)
 
-        def reset_finished():
-            new_obs, new_states = jax.vmap(self.env.reset)(reset_keys)
-            pick = functools.partial(_select_batch, over)
-            return jax.tree.map(pick, new_obs, obs), jax.tree.map(pick, new_states, states)
+        def reset_one(carry):
+            j, obs, states = carry
+            i = finished[j]
+            new_obs, new_state = self.env.reset(reset_keys[i])
+            put = functools.partial(_put_index, i)
+            return j + 1, jax.tree.map(put, obs, new_obs), jax.tree.map(put, states, new_state)
 
-        obs, states = jax.lax.cond(over.any(), reset_finished, lambda: (obs, states))
+        _, obs, states = jax.lax.while_loop(
+            lambda carry: carry[0] < over.sum(), reset_one, (jnp.int32(0), obs, states)
+        )
         return obs, states, reward, terminated, truncated, info
 
 
-def _select_batch(flag, new, old):
-    """Picks `new` where flag [B] is set, broadcasting flag over the trailing axes."""
-    return jnp.where(flag.reshape(flag.shape + (1,) * (new.ndim - 1)), new, old)
+def _put_index(i, batch, item):
+    return jax.lax.dynamic_update_index_in_dim(batch, item, i, axis=0)

@@ -10,60 +10,80 @@ import jax.numpy as jnp
 
 from nmmo_jax.env import Env, VmapAutoReset
 
-MODES = ("random", "move", "noop")
+MODES = ("random", "noop")
+STAT_KEYS = ("agent_steps", "deaths", "episodes", "lifetime_of_dead", "reward", "checksum")
 
 
 def checksum(tree) -> jax.Array:
-    """int32 []: a sum over every leaf, so that XLA must compute every observed value."""
-    leaves = jax.tree.leaves(tree)
-    return sum(jnp.sum(leaf.astype(jnp.int32)) for leaf in leaves)
+    """int32 []: a sum over every leaf, so that XLA must compute every observed value (an
+    unread output is dropped by the compiler and its cost vanishes from a benchmark)."""
+    total = jnp.int32(0)
+    for leaf in jax.tree.leaves(tree):
+        if leaf.dtype == jnp.bool_:
+            leaf = leaf.astype(jnp.uint8)
+        total = total + jnp.sum(leaf, dtype=leaf.dtype).astype(jnp.int32)
+    return total
 
 
-def make_rollout(env: Env, num_envs: int, num_steps: int, mode: str = "random"):
-    """Returns `run(key) -> stats`, jittable: resets `num_envs` environments and steps them
-    `num_steps` times with auto-reset. Actions: "random"/"move" = uniform among the valid choices
-    of the masks (only Move exists so far, so both are the same), "noop" = Stay.
+class Rollout:
+    """`num_envs` auto-resetting environments stepped `chunk` ticks per compiled call.
 
-    stats: "agent_steps" (agents alive at the start of each step, summed, as the reference
-    counts), "deaths", "episodes" (finished), "final_alive" [num_envs], "checksum" (of every
-    observation leaf of every step).
+    mode "random": every head uniform among the choices its mask allows (Env.sample_actions);
+    "noop": every agent stays. Statistics (int32/float32 scalars, summed over the chunk):
+    agent_steps (agents alive at the start of each step, as the reference counts), deaths,
+    episodes (finished), lifetime_of_dead (ticks lived by the agents that died), reward, and
+    checksum (of every observation leaf of every step).
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES} (got {mode!r})")
-    venv = VmapAutoReset(env)
 
-    def policy(key, obs):
-        if mode == "noop":
-            return jnp.broadcast_to(env.noop_actions, (num_envs,) + env.noop_actions.shape)
-        keys = jax.random.split(key, num_envs)
-        return jax.vmap(env.sample_actions)(keys, obs)
+    def __init__(self, env: Env, num_envs: int, chunk: int, mode: str = "random"):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES} (got {mode!r})")
+        if num_envs < 1:
+            raise ValueError(f"num_envs must be >= 1 (got {num_envs})")
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1 (got {chunk})")
+        self.env, self.num_envs, self.chunk, self.mode = env, num_envs, chunk, mode
+        self.venv = VmapAutoReset(env)
+        self.init = jax.jit(self._init)
+        self.run = jax.jit(self._run, donate_argnums=0)
 
-    def run(key):
-        obs, states = venv.reset(jax.random.split(jax.random.fold_in(key, 0), num_envs))
+    def _init(self, key):
+        return self.venv.reset(jax.random.split(key, self.num_envs))
 
-        def body(carry, step_key):
-            obs, states, totals = carry
+    def _policy(self, key, obs):
+        if self.mode == "noop":
+            return jnp.broadcast_to(self.env.noop_actions, (self.num_envs,) + self.env.noop_actions.shape)
+        return jax.vmap(self.env.sample_actions)(jax.random.split(key, self.num_envs), obs)
+
+    def _run(self, carry, key):
+        """(carry, key) -> (carry, stats): `chunk` steps from carry = (obs, states)."""
+
+        def body(inner, step_key):
+            (obs, states), totals = inner
             act_key, env_key = jax.random.split(step_key)
-            actions = policy(act_key, obs)
-            obs, states, reward, terminated, truncated, info = venv.step(
-                jax.random.split(env_key, num_envs), states, actions
+            actions = self._policy(act_key, obs)
+            obs, states, reward, terminated, _, info = self.venv.step(
+                jax.random.split(env_key, self.num_envs), states, actions
             )
+            ticks = info["final_observation"].tick
             totals = {
                 "agent_steps": totals["agent_steps"] + info["active"].sum(),
                 "deaths": totals["deaths"] + terminated.sum(),
                 "episodes": totals["episodes"] + info["episode_over"].sum(),
+                "lifetime_of_dead": totals["lifetime_of_dead"] + (terminated * ticks[:, None]).sum(),
                 "reward": totals["reward"] + reward.sum(),
                 "checksum": totals["checksum"] + checksum(obs),
             }
-            return (obs, states, totals), None
+            return ((obs, states), totals), None
 
-        zero = jnp.int32(0)
-        totals = {"agent_steps": zero, "deaths": zero, "episodes": zero,
-                  "reward": jnp.float32(0), "checksum": zero}
-        step_keys = jax.random.split(jax.random.fold_in(key, 1), num_steps)
-        (obs, states, totals), _ = jax.lax.scan(body, (obs, states, totals), step_keys)
-        totals["final_alive"] = states.entities.alive[:, : env.cfg.player_n].sum(axis=1)
-        totals["final_tick"] = states.tick
-        return totals
+        zeros = {k: jnp.int32(0) for k in STAT_KEYS}
+        zeros["reward"] = jnp.float32(0)
+        (carry, totals), _ = jax.lax.scan(body, (carry, zeros), jax.random.split(key, self.chunk))
+        return carry, totals
 
-    return run
+
+def alive_counts(carry) -> jax.Array:
+    """int32 [num_envs]: players alive in each environment of a rollout carry."""
+    _, states = carry
+    n = states.n_players
+    return states.entities.alive[:, :n].sum(axis=1)

@@ -148,7 +148,8 @@ class EntityTable:
 
 @struct.dataclass
 class Inventory:
-    """Item slots per player (SPEC 7): each ITEM_COLUMNS field is int32 [player_n, capacity].
+    """Item slots per player (SPEC 7): each ITEM_COLUMNS field is int16 [player_n, capacity]
+    (the reference stores items as int16 too).
 
     A slot is empty when `type_id == 0`. The market is the set of slots with `listed_price > 0`
     (DESIGN: not a second copy); `listing_tick` records when they were listed (SPEC 8).
@@ -177,7 +178,7 @@ class Inventory:
 class EventLog:
     """What happened, per entity (SPEC 14.6).
 
-    `tick`: int32 [E, N_EVENT_CODES], how often each code was logged by each entity this step
+    `tick`: int16 [E, N_EVENT_CODES], how often each code was logged by each entity this step
     (column EVENT_COLUMN[code]);
     `episode`: the same, summed over the episode (what CountEvent-style predicates read);
     `go_farthest`: int32 [E], the progress value logged this step by GO_FARTHEST (0 = none).
@@ -189,11 +190,10 @@ class EventLog:
 
     def record(self, code: int, counts: jax.Array) -> EventLog:
         """Adds `counts` (int or bool [E]) to event `code` in this step's and the episode's log."""
-        counts = counts.astype(jnp.int32)
         column = EVENT_COLUMN[code]
         return self.replace(
-            tick=self.tick.at[..., column].add(counts),
-            episode=self.episode.at[..., column].add(counts),
+            tick=self.tick.at[..., column].add(counts.astype(self.tick.dtype)),
+            episode=self.episode.at[..., column].add(counts.astype(self.episode.dtype)),
         )
 
     def count(self, name: str, episode: bool = True) -> jax.Array:
@@ -207,8 +207,9 @@ class TileMap:
     """The map of one episode, [map_size, map_size] each.
 
     `base`: int8 material of each tile when not depleted (terrain + this episode's resources).
-    `regrow_at`: int32 tick at which a depleted tile shows `base` again; the tile is depleted while
-    `tick < regrow_at` and then shows `base - 1` (material.DEPLETED_OF). 0 for never harvested.
+    `regrow_at`: int16 tick at which a depleted tile shows `base` again; the tile is depleted while
+    `tick < regrow_at` and shows `base - 1` (material.DEPLETED_OF). 0 for never harvested;
+    saturates at 32767 (ticks never exceed MAX_HORIZON). int16 halves the state's largest array.
     """
 
     base: jax.Array
@@ -264,10 +265,11 @@ def empty_entities(n_entities: int) -> EntityTable:
 
 
 def empty_inventory(n_players: int, capacity: int) -> Inventory:
-    zeros = jnp.zeros((n_players, capacity), jnp.int32)
+    zeros = jnp.zeros((n_players, capacity), jnp.int16)
     return Inventory(**{name: zeros for name in ITEM_COLUMNS}, listing_tick=zeros)
 
 
 def empty_events(n_entities: int) -> EventLog:
-    counts = jnp.zeros((n_entities, N_EVENT_CODES), jnp.int32)
-    return EventLog(tick=counts, episode=counts, go_farthest=jnp.zeros((n_entities,), jnp.int32))
+    return EventLog(
+        tick=jnp.zeros((n_entities, N_EVENT_CODES), jnp.int16),
+        episode=jnp.zeros((n_entities, N_EVENT_CODES), jnp.int32), go_farthest=jnp.zeros((n_entities,), jnp.int32))

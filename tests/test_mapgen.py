@@ -22,12 +22,12 @@ SMALL = Config.small()
 N_KEYS = 32
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _jit_batch(cfg):
     return jax.jit(jax.vmap(lambda k, t: place_resources(k, t, cfg), in_axes=(0, None)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _batch(cfg, seed=0, n=N_KEYS):
     keys = jax.random.split(jax.random.key(seed), n)
     return np.asarray(_jit_batch(cfg)(keys, map_pool(cfg)[0]))

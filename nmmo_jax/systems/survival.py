@@ -10,6 +10,8 @@ from nmmo_jax import ops
 from nmmo_jax.config import Config
 from nmmo_jax.state import EVENT_CODES, WorldState
 
+INT16_MAX = 2**15 - 1
+
 
 def tick_entities(state: WorldState) -> WorldState:
     """The generic entity update at the start of a step, for every live entity (SPEC 3.3 step 1).
@@ -89,7 +91,7 @@ def update_players(state: WorldState, key: jax.Array, cfg: Config) -> WorldState
     regrow_at = (
         tiles.regrow_at.reshape(-1)
         .at[eaten_cell]
-        .set(state.tick + delay, mode="drop")
+        .set(jnp.minimum(state.tick + delay, INT16_MAX).astype(jnp.int16), mode="drop")
         .reshape(tiles.regrow_at.shape)
     )
 

@@ -52,7 +52,7 @@ def main():
     np.save(os.path.join(OUT, "reference_map1_terrain.npy"), base)
 
     # Our numpy normal pdf must equal scipy's bit for bit (nmmo_jax.mapgen._normal_pdf).
-    for sigma in (0.01, 1.0, 10 ** -1.5):
+    for sigma in (0.01, 1.0, 10**-1.5):
         x = np.linspace(-1, 1, 31)
         ours = np.exp(-(((x - 0.0) / sigma) ** 2) / 2.0) / np.sqrt(2 * np.pi) / sigma
         assert (ours == stats.norm.pdf(x, 0, sigma)).all(), sigma
