@@ -37,7 +37,8 @@ def measure(args) -> dict:
     """One measurement in this process (called in a pinned subprocess)."""
     if args.cores > 1:
         os.environ["XLA_FLAGS"] = (
-            os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={args.cores}"
+            os.environ.get("XLA_FLAGS", "")
+            + f" --xla_force_host_platform_device_count={args.cores}"
         )
     t_import = time.perf_counter()
     import jax
@@ -69,8 +70,9 @@ def measure(args) -> dict:
             return carry, jax.tree.map(lambda x: jax.lax.psum(x, "env"), stats)
 
         init = shard_map(init_local, mesh, in_specs=P(), out_specs=P("env"), check_rep=False)
-        run = shard_map(run_local, mesh, in_specs=(P("env"), P()), out_specs=(P("env"), P()),
-                        check_rep=False)
+        run = shard_map(
+            run_local, mesh, in_specs=(P("env"), P()), out_specs=(P("env"), P()), check_rep=False
+        )
 
     t0 = time.perf_counter()
     init = jax.jit(init)
@@ -91,14 +93,23 @@ def measure(args) -> dict:
         rates.append(float(stats["agent_steps"]) / dt)
         checksums.append(int(stats["checksum"]))
     return {
-        "preset": args.preset, "mode": args.mode, "envs": args.envs, "cores": args.cores,
-        "steps_per_call": args.steps, "player_n": cfg.player_n,
-        "agent_steps_per_s": statistics.median(rates), "agent_steps_per_s_runs": rates,
+        "preset": args.preset,
+        "mode": args.mode,
+        "envs": args.envs,
+        "cores": args.cores,
+        "steps_per_call": args.steps,
+        "player_n": cfg.player_n,
+        "agent_steps_per_s": statistics.median(rates),
+        "agent_steps_per_s_runs": rates,
         "env_steps_per_s": statistics.median(rates) / cfg.player_n,
-        "compile_s": compile_init + compile_run, "compile_reset_s": compile_init,
-        "compile_step_scan_s": compile_run, "import_s": t_import,
+        "compile_s": compile_init + compile_run,
+        "compile_reset_s": compile_init,
+        "compile_step_scan_s": compile_run,
+        "import_s": t_import,
         "mean_alive": float(stats["agent_steps"]) / (args.envs * args.steps),
-        "checksum": checksums[-1], "jax": jax.__version__, "backend": jax.default_backend(),
+        "checksum": checksums[-1],
+        "jax": jax.__version__,
+        "backend": jax.default_backend(),
     }
 
 
@@ -107,9 +118,28 @@ def cpu_list(cores: int) -> str:
 
 
 def run_ours(args, envs: int, cores: int, mode: str) -> dict | None:
-    cmd = ["taskset", "-c", cpu_list(cores), sys.executable, str(HERE), "_measure",
-           "--envs", str(envs), "--cores", str(cores), "--mode", mode, "--steps", str(args.steps),
-           "--repeats", str(args.repeats), "--preset", args.preset, "--seed", str(args.seed)]
+    cmd = [
+        "taskset",
+        "-c",
+        cpu_list(cores),
+        sys.executable,
+        str(HERE),
+        "_measure",
+        "--envs",
+        str(envs),
+        "--cores",
+        str(cores),
+        "--mode",
+        mode,
+        "--steps",
+        str(args.steps),
+        "--repeats",
+        str(args.repeats),
+        "--preset",
+        args.preset,
+        "--seed",
+        str(args.seed),
+    ]
     p = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
     if p.returncode != 0:
         print(f"ours envs={envs} cores={cores} {mode} FAILED:\n{p.stderr[-2000:]}", file=sys.stderr)
@@ -124,13 +154,33 @@ def run_reference(args, cores: int, mode: str) -> dict | None:
         return None
     procs = []
     for core in range(cores):
-        cmd = ["taskset", "-c", str(core), str(python), str(ROOT / args.reference_script), "run",
-               "--mode", mode, "--tasks", "default", "--immortal", "--ticks",
-               str(args.reference_ticks), "--mapgen-repeats", "0", "--seed", str(42 + core),
-               "--workdir", str(ROOT / ".reference" / f"work{core}")]
+        cmd = [
+            "taskset",
+            "-c",
+            str(core),
+            str(python),
+            str(ROOT / args.reference_script),
+            "run",
+            "--mode",
+            mode,
+            "--tasks",
+            "default",
+            "--immortal",
+            "--ticks",
+            str(args.reference_ticks),
+            "--mapgen-repeats",
+            "0",
+            "--seed",
+            str(42 + core),
+            "--workdir",
+            str(ROOT / ".reference" / f"work{core}"),
+        ]
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True, env=env))
+        procs.append(
+            subprocess.Popen(
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            )
+        )
     outs = []
     for p in procs:
         out, err = p.communicate()
@@ -138,33 +188,48 @@ def run_reference(args, cores: int, mode: str) -> dict | None:
             print(f"reference {mode} FAILED:\n{err[-2000:]}", file=sys.stderr)
             return None
         outs.append(json.loads(out.strip().splitlines()[-1]))
-    return {"mode": mode, "cores": cores,
-            "agent_steps_per_s": sum(o["agent_steps_per_s"] for o in outs),
-            "per_process": [o["agent_steps_per_s"] for o in outs],
-            "mean_alive": statistics.mean(o["mean_alive"] for o in outs)}
+    return {
+        "mode": mode,
+        "cores": cores,
+        "agent_steps_per_s": sum(o["agent_steps_per_s"] for o in outs),
+        "per_process": [o["agent_steps_per_s"] for o in outs],
+        "mean_alive": statistics.mean(o["mean_alive"] for o in outs),
+    }
 
 
 def sweep(args) -> int:
     envs_list = [int(x) for x in args.envs_list.split(",")]
     cores_list = [int(x) for x in args.cores_list.split(",")]
     modes = args.modes.split(",")
-    results = {"machine": platform.platform(), "cpu": _cpu_name(), "python": sys.version.split()[0],
-               "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
-               "date": time.strftime("%Y-%m-%d %H:%M:%S"), "ours": [], "reference": []}
+    results = {
+        "machine": platform.platform(),
+        "cpu": _cpu_name(),
+        "python": sys.version.split()[0],
+        "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "ours": [],
+        "reference": [],
+    }
     ref = {}
     for cores in cores_list:
         for mode in modes:
             if not args.no_reference:
                 r = run_reference(args, cores, MODES[mode])
                 if r is None:
-                    print(f"reference not measured (no {args.reference_python}; run "
-                          "`bash bench/setup_reference.sh`)", file=sys.stderr)
+                    print(
+                        f"reference not measured (no {args.reference_python}; run "
+                        "`bash bench/setup_reference.sh`)",
+                        file=sys.stderr,
+                    )
                 else:
                     ref[(cores, mode)] = r
                     results["reference"].append(r)
-                    print(f"reference  cores={cores} mode={MODES[mode]:5s} "
-                          f"agent-steps/s {r['agent_steps_per_s']:12,.0f}  "
-                          f"(alive {r['mean_alive']:.0f})", flush=True)
+                    print(
+                        f"reference  cores={cores} mode={MODES[mode]:5s} "
+                        f"agent-steps/s {r['agent_steps_per_s']:12,.0f}  "
+                        f"(alive {r['mean_alive']:.0f})",
+                        flush=True,
+                    )
             for envs in envs_list:
                 if envs % cores:
                     continue
@@ -172,13 +237,17 @@ def sweep(args) -> int:
                 if o is None:
                     continue
                 base = ref.get((cores, mode))
-                o["ratio_vs_reference"] = (o["agent_steps_per_s"] / base["agent_steps_per_s"]
-                                           if base else None)
+                o["ratio_vs_reference"] = (
+                    o["agent_steps_per_s"] / base["agent_steps_per_s"] if base else None
+                )
                 results["ours"].append(o)
                 ratio = f"{o['ratio_vs_reference']:7.1f}x" if base else "    n/a"
-                print(f"nmmo-jax   cores={cores} mode={mode:6s} envs={envs:4d} agent-steps/s "
-                      f"{o['agent_steps_per_s']:12,.0f}  ratio {ratio}  compile "
-                      f"{o['compile_s']:5.1f} s  alive {o['mean_alive']:.0f}", flush=True)
+                print(
+                    f"nmmo-jax   cores={cores} mode={mode:6s} envs={envs:4d} agent-steps/s "
+                    f"{o['agent_steps_per_s']:12,.0f}  ratio {ratio}  compile "
+                    f"{o['compile_s']:5.1f} s  alive {o['mean_alive']:.0f}",
+                    flush=True,
+                )
     if args.out:
         out = ROOT / args.out
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -198,7 +267,9 @@ def _cpu_name() -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="cmd")
     m = sub.add_parser("_measure", help="one measurement (internal)")
     m.add_argument("--envs", type=int, required=True)

@@ -54,13 +54,21 @@ def _rollout(args) -> int:
     deaths = int(totals["deaths"])
     print(f"steps per env      {steps}")
     print(f"agent-steps        {int(totals['agent_steps']):,}")
-    print(f"agent-steps/s      {totals['agent_steps'] / elapsed:,.0f}  ({elapsed:.2f} s after compile)")
+    print(
+        f"agent-steps/s      {totals['agent_steps'] / elapsed:,.0f}  "
+        f"({elapsed:.2f} s after compile)"
+    )
     print(f"env-steps/s        {args.envs * steps / elapsed:,.0f}")
     print(f"episodes finished  {int(totals['episodes'])}")
     print(f"deaths             {deaths}")
     if deaths:
-        print(f"mean lifetime      {totals['lifetime_of_dead'] / deaths:.1f} ticks (agents that died)")
-    print(f"alive now          mean {alive.mean():.1f} of {cfg.player_n} (min {alive.min()}, max {alive.max()})")
+        print(
+            f"mean lifetime      {totals['lifetime_of_dead'] / deaths:.1f} ticks (agents that died)"
+        )
+    print(
+        f"alive now          mean {alive.mean():.1f} of {cfg.player_n} "
+        f"(min {alive.min()}, max {alive.max()})"
+    )
     print(f"mean reward/agent-step {totals['reward'] / max(totals['agent_steps'], 1):+.5f}")
     return 0
 
@@ -69,14 +77,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nmmo-jax", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     ro = sub.add_parser("rollout", help="step N vmapped environments with random valid actions")
-    ro.add_argument("--envs", type=int, default=16, help="environments run in one vmap (default 16)")
+    ro.add_argument(
+        "--envs", type=int, default=16, help="environments run in one vmap (default 16)"
+    )
     ro.add_argument("--steps", type=int, default=1024, help="steps per environment (default 1024)")
-    ro.add_argument("--preset", default="medium", choices=["small", "medium", "large"],
-                    help="Config preset (default medium = the reference Default)")
+    ro.add_argument(
+        "--preset",
+        default="medium",
+        choices=["small", "medium", "large"],
+        help="Config preset (default medium = the reference Default)",
+    )
     ro.add_argument("--mode", default="random", choices=["random", "noop"])
-    ro.add_argument("--immortal", action="store_true", help="players neither starve nor take damage")
+    ro.add_argument(
+        "--immortal", action="store_true", help="players neither starve nor take damage"
+    )
     ro.add_argument("--seed", type=int, default=0)
-    ro.add_argument("--chunk", type=int, default=128, help="steps per compiled call (progress granularity)")
+    ro.add_argument(
+        "--chunk", type=int, default=128, help="steps per compiled call (progress granularity)"
+    )
     ro.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     for name in ("envs", "steps", "chunk"):

@@ -209,7 +209,9 @@ def _check_field(f: dataclasses.Field, value) -> None:
         return
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{f.name} must be an int in [{meta['lo']}, {meta['hi']}] (got {value!r})")
+            raise ValueError(
+                f"{f.name} must be an int in [{meta['lo']}, {meta['hi']}] (got {value!r})"
+            )
     elif kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
             raise ValueError(

@@ -1,4 +1,4 @@
-"""The public functional API: reset, step, random valid actions, auto-reset (gymnax 1.0 contract)."""
+"""The public functional API: reset, step, random valid actions, auto-reset (gymnax 1.0)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,9 @@ class Env:
     @property
     def noop_actions(self) -> jax.Array:
         """int32 [N, H]: every agent does nothing."""
-        return jnp.broadcast_to(jnp.asarray(NOOP_ACTION, jnp.int32), (self.num_agents, len(NOOP_ACTION)))
+        return jnp.broadcast_to(
+            jnp.asarray(NOOP_ACTION, jnp.int32), (self.num_agents, len(NOOP_ACTION))
+        )
 
     @functools.cached_property
     def map_pool(self) -> np.ndarray:
@@ -71,11 +73,13 @@ class Env:
         return observe(state, self.cfg), state
 
     def init_state(self, key: jax.Array) -> WorldState:
-        """A fresh episode: a map index, this episode's resources, players on the edge (SPEC 3.1)."""
+        """A fresh episode: a map index, its resources, players on the edge (SPEC 3.1)."""
         cfg = self.cfg
         pool = jnp.asarray(self.map_pool)
         map_index = jax.random.randint(jax.random.fold_in(key, RESET_MAP_KEY), (), 0, cfg.map_n)
-        base = mapgen.place_resources(jax.random.fold_in(key, RESET_RESOURCE_KEY), pool[map_index], cfg)
+        base = mapgen.place_resources(
+            jax.random.fold_in(key, RESET_RESOURCE_KEY), pool[map_index], cfg
+        )
         return spawn_players(key, base, map_index, cfg)
 
     def step(self, key, state: WorldState, actions):
@@ -104,7 +108,9 @@ class Env:
             actions = np.asarray(actions)
             shape = actions.shape
         if tuple(shape) != (n, heads):
-            raise ValueError(f"actions must have shape (player_n={n}, heads={heads}) (got {tuple(shape)})")
+            raise ValueError(
+                f"actions must have shape (player_n={n}, heads={heads}) (got {tuple(shape)})"
+            )
         if not jnp.issubdtype(actions.dtype, jnp.integer):
             raise ValueError(f"actions must have an integer dtype (got {actions.dtype})")
         if not isinstance(actions, jax.core.Tracer):
@@ -143,7 +149,9 @@ def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> Wo
     picks = jax.random.permutation(jax.random.fold_in(key, RESET_SPAWN_KEY), edge_row.shape[0])[:n]
     row, col = jnp.asarray(edge_row)[picks], jnp.asarray(edge_col)[picks]
 
-    n_resilient = round(cfg.resource_resilient_population * n) if cfg.resource_damage_reduction > 0 else 0
+    n_resilient = (
+        round(cfg.resource_resilient_population * n) if cfg.resource_damage_reduction > 0 else 0
+    )
     resilient = jax.random.permutation(
         jax.random.fold_in(key, RESET_RESILIENT_KEY), jnp.arange(n) < n_resilient
     )
@@ -155,8 +163,19 @@ def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> Wo
         return jnp.concatenate([jnp.asarray(values, dtype), jnp.zeros((pad,), dtype)])
 
     full = jnp.ones((n,), jnp.int32)
-    skills = {f"{s}_level": players(full) for s in ("melee", "range", "mage", "fishing", "herbalism",
-                                                     "prospecting", "carving", "alchemy")}
+    skills = {
+        f"{s}_level": players(full)
+        for s in (
+            "melee",
+            "range",
+            "mage",
+            "fishing",
+            "herbalism",
+            "prospecting",
+            "carving",
+            "alchemy",
+        )
+    }
     ent = ent.replace(
         id=players(jnp.arange(1, n + 1)),
         row=players(row),
@@ -175,14 +194,16 @@ def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> Wo
     return WorldState(
         tick=jnp.int32(0),
         map_index=jnp.asarray(map_index, jnp.int32),
-        tiles=TileMap(base=jnp.asarray(base, jnp.int8), regrow_at=jnp.zeros((size, size), jnp.int16)),
+        tiles=TileMap(
+            base=jnp.asarray(base, jnp.int8), regrow_at=jnp.zeros((size, size), jnp.int16)
+        ),
         entities=ent,
         inventory=empty_inventory(n, cfg.item_inventory_capacity),
         events=empty_events(cfg.n_entities),
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def edge_tiles(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     """The reference's spawn candidates: 4 sides of map_center tiles each, (B, B) listed twice
     and (B + C, B + C) never (SPEC 3.1). int32 arrays [4 * map_center]."""

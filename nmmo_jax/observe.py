@@ -200,5 +200,3 @@ def reference_observation(state: WorldState, cfg: Config) -> dict:
         "Entity": rows.astype(jnp.int16),
         "ActionTargets": {"Move": {"Direction": mask.astype(jnp.int8)}},
     }
-
-

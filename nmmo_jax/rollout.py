@@ -52,7 +52,9 @@ class Rollout:
 
     def _policy(self, key, obs):
         if self.mode == "noop":
-            return jnp.broadcast_to(self.env.noop_actions, (self.num_envs,) + self.env.noop_actions.shape)
+            return jnp.broadcast_to(
+                self.env.noop_actions, (self.num_envs,) + self.env.noop_actions.shape
+            )
         return jax.vmap(self.env.sample_actions)(jax.random.split(key, self.num_envs), obs)
 
     def _run(self, carry, key):
@@ -70,7 +72,8 @@ class Rollout:
                 "agent_steps": totals["agent_steps"] + info["active"].sum(),
                 "deaths": totals["deaths"] + terminated.sum(),
                 "episodes": totals["episodes"] + info["episode_over"].sum(),
-                "lifetime_of_dead": totals["lifetime_of_dead"] + (terminated * ticks[:, None]).sum(),
+                "lifetime_of_dead": totals["lifetime_of_dead"]
+                + (terminated * ticks[:, None]).sum(),
                 "reward": totals["reward"] + reward.sum(),
                 "checksum": totals["checksum"] + checksum(obs),
             }

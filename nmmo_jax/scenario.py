@@ -50,7 +50,9 @@ def parse(ascii_map: str) -> tuple[np.ndarray, dict[int, tuple[int, int]]]:
         raise ValueError("ascii_map must contain at least one row of tiles")
     width = len(lines[0])
     if any(len(line) != width for line in lines):
-        raise ValueError(f"ascii_map rows must all have {width} cells (got {[len(x) for x in lines]})")
+        raise ValueError(
+            f"ascii_map rows must all have {width} cells (got {[len(x) for x in lines]})"
+        )
     tiles = np.zeros((len(lines), width), np.int8)
     players = {}
     for r, line in enumerate(lines):
@@ -130,7 +132,9 @@ def build(ascii_map: str, players: dict | None = None, tick: int = 0, **config_o
         columns["spawn_row"][i], columns["spawn_col"][i] = r + b, c + b
         for name, value in overrides.items():
             if name not in columns:
-                raise ValueError(f"players[{pid}] sets unknown attribute {name!r}; allowed: {sorted(columns)}")
+                raise ValueError(
+                    f"players[{pid}] sets unknown attribute {name!r}; allowed: {sorted(columns)}"
+                )
             columns[name][i] = value
     ent = ent.replace(**{name: jnp.asarray(value) for name, value in columns.items()})
     return cfg, state.replace(entities=ent, tick=jnp.int32(tick))
@@ -142,4 +146,6 @@ _EDITABLE = ENTITY_COLUMNS + ("alive", "resilient", "spawn_row", "spawn_col", "e
 def depleted(state, row: int, col: int, cfg: Config, until: int):
     """`state` with tile (row, col) of the drawing depleted until tick `until`."""
     r, c = position(cfg, row, col)
-    return state.replace(tiles=state.tiles.replace(regrow_at=state.tiles.regrow_at.at[r, c].set(until)))
+    return state.replace(
+        tiles=state.tiles.replace(regrow_at=state.tiles.regrow_at.at[r, c].set(until))
+    )

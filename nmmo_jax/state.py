@@ -272,4 +272,6 @@ def empty_inventory(n_players: int, capacity: int) -> Inventory:
 def empty_events(n_entities: int) -> EventLog:
     return EventLog(
         tick=jnp.zeros((n_entities, N_EVENT_CODES), jnp.int16),
-        episode=jnp.zeros((n_entities, N_EVENT_CODES), jnp.int32), go_farthest=jnp.zeros((n_entities,), jnp.int32))
+        episode=jnp.zeros((n_entities, N_EVENT_CODES), jnp.int32),
+        go_farthest=jnp.zeros((n_entities,), jnp.int32),
+    )

@@ -20,7 +20,7 @@ LINE = "1 . 2 . 3"
 DEAD = dict(alive=False, health=0)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled_step(cfg):
     return jax.jit(nmmo_jax.Env(cfg).step)
 
@@ -75,9 +75,7 @@ def test_all_dead_ends_the_episode():
 
 def test_truncation_at_the_horizon():
     # Player 2 starves and dehydrates: 100 - 20 per step reaches 0 in step 5, the horizon.
-    cfg, state = scenario.build(
-        LINE, players={2: dict(food=0, water=0), 3: DEAD}, horizon=5
-    )
+    cfg, state = scenario.build(LINE, players={2: dict(food=0, water=0), 3: DEAD}, horizon=5)
     fifth = np.float32(1 / 5)
     for _ in range(4):
         _, state, reward, terminated, truncated, info = step(cfg, state)

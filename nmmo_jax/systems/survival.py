@@ -1,4 +1,4 @@
-"""Survival: the per-tick entity update, food, water, health regeneration and foraging (SPEC 3.3)."""
+"""Survival: the per-tick entity update, food, water, regeneration and foraging (SPEC 3.3)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ def update_players(state: WorldState, key: jax.Array, cfg: Config) -> WorldState
     max_health = cfg.player_base_health
 
     if cfg.player_health_increment > 0:
-        health = jnp.where(live, jnp.minimum(health + cfg.player_health_increment, max_health), health)
+        health = jnp.where(
+            live, jnp.minimum(health + cfg.player_health_increment, max_health), health
+        )
 
     if cfg.immortal:  # IMMORTAL players neither consume food and water nor take damage
         return state.replace(entities=ent.replace(health=ent.health.at[:n].set(health)))

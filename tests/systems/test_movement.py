@@ -18,7 +18,7 @@ from nmmo_jax.step import HEAD_INDEX
 N, S, E, W, STAY = range(5)  # Move.Direction: North row-1, South row+1, East col+1, West col-1
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled_step(cfg):
     return jax.jit(nmmo_jax.Env(cfg).step)
 
@@ -35,7 +35,7 @@ def positions(cfg, state):
     b = cfg.map_border
     rows = np.asarray(state.players.row) - b
     cols = np.asarray(state.players.col) - b
-    return [(int(r), int(c)) for r, c in zip(rows, cols)]
+    return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True)]
 
 
 def test_the_four_directions_and_stay():
@@ -240,7 +240,9 @@ def test_go_farthest_logs_new_records_of_progress_to_the_centre():
     # Player 2 spawns at (6, 6) (progress 4-2=2) and moves North to (5, 6): progress 2 > 0.
     other = [N] + [STAY] * 11
     other_logged = [2] + [0] * 11
-    for k, (move, want, move2, want2) in enumerate(zip(path, logged, other, other_logged)):
+    for k, (move, want, move2, want2) in enumerate(
+        zip(path, logged, other, other_logged, strict=True)
+    ):
         _, state, _, _, _, _ = step(cfg, state, [move, move2])
         np.testing.assert_array_equal(
             np.asarray(state.events.go_farthest), [want, want2], err_msg=f"step {k + 1}"

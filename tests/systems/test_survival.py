@@ -20,7 +20,7 @@ N, S, E, W, STAY = range(5)  # Move.Direction (SPEC 12.1)
 REWARD_ALIVE = np.float32(1 / 1024)  # default horizon 1024 (SPEC 13.4)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled_step(cfg):
     return jax.jit(nmmo_jax.Env(cfg).step)
 
@@ -214,7 +214,9 @@ def test_immortal_config_changes_nothing():
     # No damage, no regeneration, no depletion, no drinking or eating (SPEC 3.3 steps 5 and
     # 6.6-6.7 are skipped for immortal players).
     for column in ("health", "food", "water", "alive"):
-        np.testing.assert_array_equal(players(state, column), players(start, column), err_msg=column)
+        np.testing.assert_array_equal(
+            players(state, column), players(start, column), err_msg=column
+        )
     np.testing.assert_array_equal(np.asarray(state.events.count("DRINK_WATER")), [0, 0, 0])
     np.testing.assert_array_equal(np.asarray(state.events.count("EAT_FOOD")), [0, 0, 0])
     assert shown(cfg, state, 0, 2) == m.FOILAGE

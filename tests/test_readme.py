@@ -1,0 +1,34 @@
+"""The README's example runs as written (on the small preset, fewer envs and steps)."""
+
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+
+
+def python_blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_jit_vmap_example_runs():
+    (example,) = [b for b in python_blocks() if "jax.jit(jax.vmap(env.step))" in b]
+    small = (
+        example.replace("nj.Config()", "nj.Config.small()")
+        .replace(", 64)", ", 5)")
+        .replace("range(100)", "range(3)")
+    )
+    assert small.count(", 5)") == 3, "the example changed: update this test's substitutions"
+    scope = {}
+    exec(compile(small, "README.md", "exec"), scope)  # noqa: S102
+    assert scope["reward"].shape == (5, 8)
+    assert scope["actions"].shape == (5, 8, 1)
+    assert int(scope["obs"].tick[0]) == 3
+
+
+def test_scenario_example_runs():
+    (example,) = [b for b in python_blocks() if "scenario.build" in b]
+    scope = {}
+    exec(compile(example, "README.md", "exec"), scope)  # noqa: S102
+    cfg, state = scope["cfg"], scope["state"]
+    assert cfg.player_n == 2
+    assert int(state.entities.food[0]) == 0
