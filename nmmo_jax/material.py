@@ -55,7 +55,10 @@ assert all(DEPLETED_OF[m] == m - 1 for m in DEPLETABLE)
 
 
 def is_passable(material):
-    """1 where `material` (int array or int) can be walked on."""
+    """1 where `material` (int array or int) can be walked on. The shift is done in int32: in
+    int8 the 16-bit constant would wrap and Ocean/Fish would read as passable."""
+    if hasattr(material, "astype"):
+        material = material.astype("int32")
     return (PASSABLE_BITS >> material) & 1
 
 

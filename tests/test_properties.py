@@ -51,10 +51,16 @@ ACTION = st.one_of(
 )
 
 
-def action_arrays(n_players: int):
-    return st.lists(
-        st.lists(ACTION, min_size=n_players, max_size=n_players), min_size=1, max_size=MAX_STEPS
-    ).map(lambda steps: np.array(steps, np.int64).astype(np.int32)[..., None])
+@st.composite
+def action_arrays(draw, n_players: int):
+    """int32 [steps, n_players, 1]: 1 to MAX_STEPS steps (uniform, not biased to short runs)."""
+    steps = draw(st.integers(1, MAX_STEPS))
+    rows = draw(
+        st.lists(
+            st.lists(ACTION, min_size=n_players, max_size=n_players), min_size=steps, max_size=steps
+        )
+    )
+    return np.array(rows, np.int64).astype(np.int32)[..., None]
 
 
 def vitals(n_players: int):

@@ -69,11 +69,6 @@ def test_water_stone_void_and_the_border_block():
     np.testing.assert_array_equal(np.asarray(obs.action_mask.move[:, S]), [False] * 4)
 
 
-@pytest.mark.xfail(
-    reason="material.is_passable on the int8 tiles.base wraps PASSABLE_BITS (16348) to int8 (-36), "
-    "so materials >= 8 test as passable: movement lets players onto Ocean (14) and Fish (15)",
-    strict=True,
-)
 def test_ocean_and_fish_block():
     cfg, state = scenario.build(
         """
