@@ -34,10 +34,8 @@ ROLLOUT = textwrap.dedent(
     """
 )
 
-SHARDED = (
-    ROLLOUT
-    + textwrap.dedent(
-        """
+SHARDED = ROLLOUT + textwrap.dedent(
+    """
     import numpy as np
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
     assert len(jax.devices()) == 2, jax.devices()
@@ -49,7 +47,6 @@ SHARDED = (
         np.testing.assert_array_equal(a, b)
     print("EQUAL", len(jax.tree.leaves(single)))
     """
-    )
 )
 
 
@@ -86,5 +83,5 @@ def test_gpu_equals_cpu():
     cpu = trajectory(lambda tree: jax.device_put(tree, jax.devices("cpu")[0]))
     with jax.default_device(_gpus()[0]):
         gpu = trajectory(lambda tree: jax.device_put(tree, _gpus()[0]))
-    for a, b in zip(jax.tree.leaves(cpu), jax.tree.leaves(gpu)):
+    for a, b in zip(jax.tree.leaves(cpu), jax.tree.leaves(gpu), strict=True):
         np.testing.assert_array_equal(a, b)

@@ -94,8 +94,11 @@ def check_step(cfg, before, out, actions):
     alive0, alive1 = e0.alive[:n], e1.alive[:n]
 
     # Bounds (SPEC 3.2: health [0, base health], food and water [0, 100]).
-    for name, hi in (("health", cfg.player_base_health), ("food", cfg.resource_base),
-                     ("water", cfg.resource_base)):
+    for name, hi in (
+        ("health", cfg.player_base_health),
+        ("food", cfg.resource_base),
+        ("water", cfg.resource_base),
+    ):
         column = getattr(e1, name)[:n]
         assert ((column >= 0) & (column <= hi)).all(), (name, column)
     assert (e1.health[:n][alive1] > 0).all()
@@ -161,8 +164,11 @@ def test_invariants_on_random_small_worlds(seed, actions, start):
 
 
 @PROPERTY_SETTINGS
-@given(seed=st.integers(0, 2**32 - 1), actions=action_arrays(CROWD_CFG.player_n),
-       start=vitals(CROWD_CFG.player_n))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    actions=action_arrays(CROWD_CFG.player_n),
+    start=vitals(CROWD_CFG.player_n),
+)
 def test_invariants_in_a_crowd_without_shared_tiles(seed, actions, start):
     key = jax.random.key(seed)
     state = with_vitals(CROWD_STATE, start)
