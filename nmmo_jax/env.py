@@ -276,9 +276,14 @@ class VmapAutoReset:
             put = functools.partial(_put_index, i)
             return j + 1, jax.tree.map(put, obs, new_obs), jax.tree.map(put, states, new_state)
 
-        _, obs, states = jax.lax.while_loop(
-            lambda carry: carry[0] < over.sum(), reset_one, (jnp.int32(0), obs, states)
-        )
+        carry = (jnp.int32(0), obs, states)
+        if batch == 1:
+            # XLA turns a while loop of at most one trip into code that runs its body every step
+            # (measured: the reset cost on every step), so one env takes an explicit cond.
+            carry = jax.lax.cond(over[0], reset_one, lambda carry: carry, carry)
+        else:
+            carry = jax.lax.while_loop(lambda carry: carry[0] < over.sum(), reset_one, carry)
+        _, obs, states = carry
         return obs, states, reward, terminated, truncated, info
 
 
