@@ -148,52 +148,63 @@ def run_ours(args, envs: int, cores: int, mode: str) -> dict | None:
 
 
 def run_reference(args, cores: int, mode: str) -> dict | None:
-    """The reference in `mode`, one pinned process per core at once; throughput summed."""
+    """The reference in `mode`: `cores` pinned processes at once (one per core), throughput
+    summed; repeated --reference-repeats times, the median reported."""
     python = ROOT / args.reference_python
     if not python.exists():
         return None
-    procs = []
-    for core in range(cores):
-        cmd = [
-            "taskset",
-            "-c",
-            str(core),
-            str(python),
-            str(ROOT / args.reference_script),
-            "run",
-            "--mode",
-            mode,
-            "--tasks",
-            "default",
-            "--immortal",
-            "--ticks",
-            str(args.reference_ticks),
-            "--mapgen-repeats",
-            "0",
-            "--seed",
-            str(42 + core),
-            "--workdir",
-            str(ROOT / ".reference" / f"work{core}"),
-        ]
-        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        procs.append(
-            subprocess.Popen(
-                cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    totals, per_process, alive = [], [], []
+    for repeat in range(args.reference_repeats):
+        procs = []
+        for core in range(cores):
+            cmd = [
+                str(python),
+                str(ROOT / args.reference_script),
+                "run",
+                "--mode",
+                mode,
+                "--tasks",
+                "default",
+                "--immortal",
+                "--ticks",
+                str(args.reference_ticks),
+                "--mapgen-repeats",
+                "0",
+                "--seed",
+                str(42 + core + 100 * repeat),
+                "--workdir",
+                str(ROOT / ".reference" / f"work{core}"),
+            ]
+            env = dict(
+                os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1"
             )
-        )
-    outs = []
-    for p in procs:
-        out, err = p.communicate()
-        if p.returncode != 0:
-            print(f"reference {mode} FAILED:\n{err[-2000:]}", file=sys.stderr)
-            return None
-        outs.append(json.loads(out.strip().splitlines()[-1]))
+            procs.append(
+                subprocess.Popen(
+                    ["taskset", "-c", str(core), *cmd],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env=env,
+                )
+            )
+        outs = []
+        for p in procs:
+            out, err = p.communicate()
+            if p.returncode != 0:
+                print(f"reference {mode} FAILED:\n{err[-2000:]}", file=sys.stderr)
+                return None
+            outs.append(json.loads(out.strip().splitlines()[-1]))
+        totals.append(sum(o["agent_steps_per_s"] for o in outs))
+        per_process.append([o["agent_steps_per_s"] for o in outs])
+        alive.append(statistics.mean(o["mean_alive"] for o in outs))
     return {
         "mode": mode,
         "cores": cores,
-        "agent_steps_per_s": sum(o["agent_steps_per_s"] for o in outs),
-        "per_process": [o["agent_steps_per_s"] for o in outs],
-        "mean_alive": statistics.mean(o["mean_alive"] for o in outs),
+        "agent_steps_per_s": statistics.median(totals),
+        "agent_steps_per_s_runs": totals,
+        "per_process": per_process,
+        "mean_alive": statistics.mean(alive),
+        "ticks": args.reference_ticks,
     }
 
 
@@ -287,6 +298,7 @@ def main() -> int:
     ap.add_argument("--preset", default="medium")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reference-ticks", type=int, default=512)
+    ap.add_argument("--reference-repeats", type=int, default=3, help="median of this many runs")
     ap.add_argument("--reference-python", default=".reference/venv/bin/python")
     ap.add_argument("--reference-script", default="bench/reference_nmmo.py")
     ap.add_argument("--no-reference", action="store_true")

@@ -372,3 +372,22 @@ def test_vmap_auto_reset_resets_an_env_whose_players_all_died():
     final = info["final_observation"]
     assert not np.asarray(final.agent[1]).any()
     assert np.asarray(new_obs.agent[1]).any()
+
+
+def test_vmap_auto_reset_batch_of_one_resets_exactly_when_over():
+    # A batch of one takes a lax.cond instead of the while loop (nmmo_jax.env.VmapAutoReset).
+    _, states = AUTO_RESET(jax.random.split(jax.random.key(25), 1))
+    actions = jnp.full((1, SHORT.player_n, 1), STAY, jnp.int32)
+    for t in range(HORIZON + 1):
+        keys = jax.random.split(jax.random.fold_in(jax.random.key(26), t), 1)
+        reset_keys = jax.vmap(jax.random.split)(keys)[:, 1]
+        _, new_states, _, _, _, info = AUTO_STEP(keys, states, actions)
+        over = bool(info["episode_over"][0])
+        assert over == (t == HORIZON - 1)
+        if over:
+            assert int(info["final_observation"].tick[0]) == HORIZON
+            assert_trees_equal(new_states, AUTO_RESET(reset_keys)[1])
+        else:
+            assert int(new_states.tick[0]) == int(states.tick[0]) + 1
+        states = new_states
+    assert int(states.tick[0]) == 1
