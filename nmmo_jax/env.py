@@ -7,11 +7,13 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import checkify
 
 from nmmo_jax import mapgen
 from nmmo_jax.config import Config
+from nmmo_jax.events import empty_events
 from nmmo_jax.observe import Observation, observe
-from nmmo_jax.state import TileMap, WorldState, empty_entities, empty_events, empty_inventory
+from nmmo_jax.state import TileMap, WorldState, empty_entities, empty_inventory
 from nmmo_jax.step import ACTION_HEADS, NOOP_ACTION, step_world
 
 RESET_MAP_KEY, RESET_RESOURCE_KEY, RESET_SPAWN_KEY, RESET_RESILIENT_KEY = range(4)
@@ -124,6 +126,22 @@ class Env:
                         f"(got {int(values[agent, h])} for agent index {agent})"
                     )
         return jnp.asarray(actions, jnp.int32)
+
+    def checked_step(self, key, state: WorldState, actions):
+        """`step` in checked mode: (error, outputs) with a `jax.experimental.checkify` error that
+        reports out-of-range actions, which `step` silently treats as no-ops. Jittable and
+        vmappable; `error.throw()` raises a JaxRuntimeError naming the head."""
+
+        def step(key, state, actions):
+            for h, (name, size) in enumerate(ACTION_HEADS):
+                column = actions[..., h]
+                checkify.check(
+                    jnp.all((column >= 0) & (column < size)),
+                    f"actions[:, {h}] ({name}) must be in [0, {size})",
+                )
+            return self.step(key, state, actions)
+
+        return checkify.checkify(step)(key, state, actions)
 
     def sample_actions(self, key: jax.Array, obs: Observation) -> jax.Array:
         """int32 [N, H]: for every head, a choice drawn uniformly among those its mask allows."""

@@ -6,6 +6,8 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
+from nmmo_jax.events import EventLog
+
 # The reference's EntityState columns, in order (SPEC 3.2). Each is one [E] array of EntityTable.
 ENTITY_COLUMNS = (
     "id",
@@ -62,33 +64,6 @@ ITEM_COLUMNS = (
     "equipped",
     "listed_price",
 )
-
-# Event codes (SPEC 14.6); the event log keeps one counter column per code.
-EVENT_CODES = {
-    "EAT_FOOD": 1,
-    "DRINK_WATER": 2,
-    "GO_FARTHEST": 3,
-    "SEIZE_TILE": 4,
-    "SCORE_HIT": 11,
-    "PLAYER_KILL": 12,
-    "FIRE_AMMO": 13,
-    "CONSUME_ITEM": 21,
-    "GIVE_ITEM": 22,
-    "DESTROY_ITEM": 23,
-    "HARVEST_ITEM": 24,
-    "EQUIP_ITEM": 25,
-    "LOOT_ITEM": 26,
-    "GIVE_GOLD": 31,
-    "LIST_ITEM": 32,
-    "EARN_GOLD": 33,
-    "BUY_ITEM": 34,
-    "LOOT_GOLD": 35,
-    "LEVEL_UP": 41,
-    "AGENT_CULLED": 91,
-}
-# Counters are stored densely: column EVENT_COLUMN[code] of the event log holds that code.
-EVENT_COLUMN = {code: i for i, code in enumerate(EVENT_CODES.values())}
-N_EVENT_CODES = len(EVENT_CODES)
 
 
 @struct.dataclass
@@ -175,34 +150,6 @@ class Inventory:
 
 
 @struct.dataclass
-class EventLog:
-    """What happened, per entity (SPEC 14.6).
-
-    `tick`: int16 [E, N_EVENT_CODES], how often each code was logged by each entity this step
-    (column EVENT_COLUMN[code]);
-    `episode`: the same, summed over the episode (what CountEvent-style predicates read);
-    `go_farthest`: int32 [E], the progress value logged this step by GO_FARTHEST (0 = none).
-    """
-
-    tick: jax.Array
-    episode: jax.Array
-    go_farthest: jax.Array
-
-    def record(self, code: int, counts: jax.Array) -> EventLog:
-        """Adds `counts` (int or bool [E]) to event `code` in this step's and the episode's log."""
-        column = EVENT_COLUMN[code]
-        return self.replace(
-            tick=self.tick.at[..., column].add(counts.astype(self.tick.dtype)),
-            episode=self.episode.at[..., column].add(counts.astype(self.episode.dtype)),
-        )
-
-    def count(self, name: str, episode: bool = True) -> jax.Array:
-        """int32 [E]: how often event `name` (e.g. "EAT_FOOD") was logged per entity."""
-        log = self.episode if episode else self.tick
-        return log[..., EVENT_COLUMN[EVENT_CODES[name]]]
-
-
-@struct.dataclass
 class TileMap:
     """The map of one episode, [map_size, map_size] each.
 
@@ -267,11 +214,3 @@ def empty_entities(n_entities: int) -> EntityTable:
 def empty_inventory(n_players: int, capacity: int) -> Inventory:
     zeros = jnp.zeros((n_players, capacity), jnp.int16)
     return Inventory(**{name: zeros for name in ITEM_COLUMNS}, listing_tick=zeros)
-
-
-def empty_events(n_entities: int) -> EventLog:
-    return EventLog(
-        tick=jnp.zeros((n_entities, N_EVENT_CODES), jnp.int16),
-        episode=jnp.zeros((n_entities, N_EVENT_CODES), jnp.int32),
-        go_farthest=jnp.zeros((n_entities,), jnp.int32),
-    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
 from nmmo_jax.config import Config
 from nmmo_jax.state import WorldState
@@ -26,12 +25,7 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
     Move, 60), then the dead are culled and the tick advances; depleted tiles regrow when the new
     tick reaches their regrowth tick (TileMap.regrow_at), i.e. at the end of the step (SPEC 2.1).
     """
-    state = state.replace(
-        events=state.events.replace(
-            tick=jnp.zeros_like(state.events.tick),
-            go_farthest=jnp.zeros_like(state.events.go_farthest),
-        )
-    )
+    state = state.replace(events=state.events.start_tick())
     state = survival.tick_entities(state)
     state = survival.update_players(state, jax.random.fold_in(key, SURVIVAL_KEY), cfg)
     n = cfg.player_n

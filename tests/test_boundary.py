@@ -305,3 +305,29 @@ def test_scenario_build_passes_config_overrides_through_validation():
         scenario.build(". 1 .", horizon=0)
     cfg, state = scenario.build(". 1 .", horizon=7)
     assert cfg.horizon == 7 and cfg.player_n == 1
+
+
+# --- checked mode inside jit
+
+
+def test_checked_step_reports_out_of_range_actions_inside_jit():
+    cfg, state = scenario.build(
+        """
+        1 . .
+        . . 2
+        """
+    )
+    env = nj.Env(cfg)
+    checked = jax.jit(env.checked_step)
+    key = jax.random.key(0)
+    err, out = checked(key, state, jnp.array([[0], [4]], jnp.int32))
+    assert err.get() is None
+    err, out = checked(key, state, jnp.array([[0], [7]], jnp.int32))
+    assert "actions[:, 0] (move) must be in [0, 5)" in err.get()
+    with pytest.raises(Exception, match="move"):
+        err.throw()
+    # The outputs are those of the plain step, where the invalid action is a no-op (Stay).
+    plain = env.step(key, state, jnp.array([[0], [4]], jnp.int32))
+    np.testing.assert_array_equal(
+        np.asarray(out[1].entities.row), np.asarray(plain[1].entities.row)
+    )

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 from nmmo_jax import material as mat
 from nmmo_jax import ops
 from nmmo_jax.config import Config
-from nmmo_jax.state import EVENT_CODES, WorldState
+from nmmo_jax.state import WorldState
 
 NORTH, SOUTH, EAST, WEST, STAY = range(5)
 N_DIRECTIONS = 5
@@ -50,7 +50,7 @@ def move_players(state: WorldState, direction: jax.Array, can_act: jax.Array, cf
     )
     pad = jnp.zeros((cfg.npc_n,), jnp.int32)
     logged = jnp.concatenate([jnp.where(farther, progress, 0), pad])
-    events = state.events.record(EVENT_CODES["GO_FARTHEST"], logged > 0)
+    events = state.events.record("GO_FARTHEST", logged > 0)
     events = events.replace(go_farthest=logged)
     return state.replace(entities=ent, events=events)
 

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 from nmmo_jax import material as mat
 from nmmo_jax import ops
 from nmmo_jax.config import Config
-from nmmo_jax.state import EVENT_CODES, WorldState
+from nmmo_jax.state import WorldState
 
 INT16_MAX = 2**15 - 1
 
@@ -98,8 +98,8 @@ def update_players(state: WorldState, key: jax.Array, cfg: Config) -> WorldState
     )
 
     pad = jnp.zeros((cfg.npc_n,), bool)
-    events = state.events.record(EVENT_CODES["DRINK_WATER"], jnp.concatenate([drinks, pad]))
-    events = events.record(EVENT_CODES["EAT_FOOD"], jnp.concatenate([eats, pad]))
+    events = state.events.record("DRINK_WATER", jnp.concatenate([drinks, pad]))
+    events = events.record("EAT_FOOD", jnp.concatenate([eats, pad]))
     ent = ent.replace(
         health=ent.health.at[:n].set(health),
         food=ent.food.at[:n].set(food),
