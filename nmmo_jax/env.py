@@ -163,9 +163,7 @@ def uniform_choice(u: jax.Array, mask: jax.Array) -> jax.Array:
 def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> WorldState:
     """Players on distinct draws from the reference's edge list (SPEC 3.1); NPC rows empty."""
     n = cfg.player_n
-    edge_row, edge_col = edge_tiles(cfg)
-    picks = jax.random.permutation(jax.random.fold_in(key, RESET_SPAWN_KEY), edge_row.shape[0])[:n]
-    row, col = jnp.asarray(edge_row)[picks], jnp.asarray(edge_col)[picks]
+    row, col = mapgen.spawn_positions(jax.random.fold_in(key, RESET_SPAWN_KEY), cfg)
 
     n_resilient = (
         round(cfg.resource_resilient_population * n) if cfg.resource_damage_reduction > 0 else 0
@@ -219,18 +217,6 @@ def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> Wo
         inventory=empty_inventory(n, cfg.item_inventory_capacity),
         events=empty_events(cfg.n_entities),
     )
-
-
-@functools.cache
-def edge_tiles(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
-    """The reference's spawn candidates: 4 sides of map_center tiles each, (B, B) listed twice
-    and (B + C, B + C) never (SPEC 3.1). int32 arrays [4 * map_center]."""
-    b, c = cfg.map_border, cfg.map_center
-    inc = np.arange(b, b + c)
-    lows, highs = np.full(c, b), np.full(c, b + c)
-    rows = np.concatenate([lows, inc, highs, inc[::-1]])
-    cols = np.concatenate([inc, highs, inc[::-1], lows])
-    return rows.astype(np.int32), cols.astype(np.int32)
 
 
 class AutoReset:

@@ -358,3 +358,24 @@ def place_resources(key, terrain, cfg) -> jax.Array:
     if cfg.terrain_disable_stone:  # after placement, before the border (SPEC 2.3 end)
         flat = jnp.where(flat == mat.STONE, jnp.int8(mat.GRASS), flat)
     return apply_border(flat.reshape(size, size), cfg)
+
+
+@functools.cache
+def edge_tiles(cfg) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's spawn candidates: 4 sides of map_center tiles each, (B, B) listed twice
+    and (B + C, B + C) never (SPEC 3.1). int32 arrays [4 * map_center]."""
+    b, c = cfg.map_border, cfg.map_center
+    inc = np.arange(b, b + c)
+    lows, highs = np.full(c, b), np.full(c, b + c)
+    rows = np.concatenate([lows, inc, highs, inc[::-1]])
+    cols = np.concatenate([inc, highs, inc[::-1], lows])
+    return rows.astype(np.int32), cols.astype(np.int32)
+
+
+def spawn_positions(key, cfg) -> tuple[jax.Array, jax.Array]:
+    """(row, col) int32 [player_n]: player i takes the i-th of distinct random draws from the
+    edge list, as the reference pops the end of the shuffled list (SPEC 3.1). Both copies of
+    (B, B) can be drawn, so two players may share that corner, as in the reference."""
+    rows, cols = edge_tiles(cfg)
+    picks = jax.random.permutation(key, rows.shape[0])[: cfg.player_n]
+    return jnp.asarray(rows)[picks], jnp.asarray(cols)[picks]
