@@ -55,7 +55,13 @@ class Env:
 
     @property
     def action_heads(self) -> tuple[tuple[str, int], ...]:
+        """(name, number of choices) of every column of the action array."""
         return ACTION_HEADS
+
+    @property
+    def action_nvec(self) -> tuple[int, ...]:
+        """Choices per action column: the `nvec` of a MultiDiscrete space."""
+        return tuple(size for _, size in ACTION_HEADS)
 
     @property
     def noop_actions(self) -> jax.Array:
