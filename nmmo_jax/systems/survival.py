@@ -54,20 +54,18 @@ def update_players(state: WorldState, key: jax.Array, cfg: Config) -> WorldState
         return state.replace(entities=ent.replace(health=ent.health.at[:n].set(health)))
 
     resilient = ent.resilient[:n]
-    starvation = jnp.where(
-        resilient,
-        int(cfg.resource_starvation_rate * cfg.resource_damage_reduction),
-        cfg.resource_starvation_rate,
-    )
-    dehydration = jnp.where(
-        resilient,
-        int(cfg.resource_dehydration_rate * cfg.resource_damage_reduction),
-        cfg.resource_dehydration_rate,
-    )
+
+    def damage(rate):  # resilient players take rate x RESOURCE_DAMAGE_REDUCTION, truncated
+        return jnp.where(resilient, int(rate * cfg.resource_damage_reduction), rate)
+
     fed = (food > cfg.regen_threshold) & (water > cfg.regen_threshold)
     new_health = jnp.where(fed, jnp.minimum(health + cfg.regen_amount, max_health), health)
-    new_health = jnp.maximum(new_health - jnp.where(food == 0, starvation, 0), 0)
-    new_health = jnp.maximum(new_health - jnp.where(water == 0, dehydration, 0), 0)
+    new_health = jnp.maximum(
+        new_health - jnp.where(food == 0, damage(cfg.resource_starvation_rate), 0), 0
+    )
+    new_health = jnp.maximum(
+        new_health - jnp.where(water == 0, damage(cfg.resource_dehydration_rate), 0), 0
+    )
     health = jnp.where(live, new_health, health)
 
     restore = int(cfg.resource_base * cfg.resource_harvest_restore_fraction)
