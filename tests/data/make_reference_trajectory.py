@@ -1,0 +1,146 @@
+"""Write the reference trajectory used by tests/test_reference_parity.py (REFERENCE nmmo 2.1.2).
+
+    .reference/venv/bin/python tests/data/make_reference_trajectory.py   # from the repository root
+
+Runs the reference Default config (128 players, 160 x 160, HORIZON 1024) with the randomness that
+our movement + survival rules do not model switched off, so that the whole trajectory is a
+deterministic function of the initial world and the Move actions:
+
+* RESOURCE_FOILAGE_RESPAWN = 0: Foilage.__init__ copies it into `material.respawn`, and
+  Tile.step returns early when `respawn == 0` (no RNG draw), so eaten foilage stays Scrub.
+* NPC_N = 0: NPCManager.default_spawn stops at `len(entities) >= NPC_N` before any draw, at reset
+  and at every refill (DefaultGame._process_dead_npcs), so there are no NPCs and no combat.
+* Only Move actions are sent, with directions drawn uniformly among all 5 (N S E W Stay, the
+  reference's Direction.edges order) without looking at the mask, so blocked moves occur too.
+  Actions are built in increasing agent-id order (the reference executes moves in dict order).
+
+The profession skills still harvest (Herb/Ore/Tree/Crystal underfoot, Fish next to the agent) and
+draw from the RNG, but that only changes items and those tile materials, never position, food,
+water or health, and every harvested tile keeps its passability (SPEC 2.1).
+
+Writes reference_trajectory.npz next to this file:
+  seed, steps, horizon       int64 scalars
+  tiles                      int8  [160, 160]  material of every tile after reset
+  row0, col0                 int16 [128]       spawn positions of agents 1..128
+  actions                    int8  [T, 128]    Move direction per step (4 = Stay for the dead)
+  row, col, food, water, health  int16 [T, 128]  after each step (dead agents: last values)
+  alive, terminated          bool  [T, 128]    after each step
+  reward                     float64 [T, 128]  0 for agents absent from the reward dict
+  foilage                    int32 [T]         number of Foilage tiles after each step
+The reference writes map files under PATH_CWD, so everything runs in a temporary directory.
+"""
+
+import os
+import tempfile
+
+import numpy as np
+
+OUT = os.path.dirname(os.path.abspath(__file__))
+SEED = 7  # env seed: map resources and spawn positions
+ACTION_SEED = 2024  # numpy seed of the random Move directions
+STEPS = 120
+FOILAGE = 4
+STAY = 4
+
+
+def main():
+    tmp = tempfile.TemporaryDirectory()
+    os.chdir(tmp.name)  # nmmo reads PATH_CWD = os.getcwd() at import time
+    import nmmo
+    from nmmo.core import config as nc
+
+    class Parity(nc.Default):
+        NPC_N = 0
+        RESOURCE_FOILAGE_RESPAWN = 0.0
+
+    cfg = Parity()
+    cfg.set("PATH_CWD", tmp.name)
+    n = cfg.PLAYER_N
+    env = nmmo.Env(cfg, seed=SEED)
+    env.reset(seed=SEED)
+    realm = env.realm
+    assert len(realm.npcs.entities) == 0
+    # Depleted foilage never regrows: its material's respawn probability is 0.
+    foil = [t for t in realm.map.tiles.ravel() if t.material.index == FOILAGE]
+    assert foil and all(t.material.respawn == 0 for t in foil)
+
+    def materials():
+        return np.array([[t.state.index for t in row] for row in realm.map.tiles], np.int8)
+
+    tiles = materials()
+    row0 = np.array([realm.players[a].pos[0] for a in range(1, n + 1)], np.int16)
+    col0 = np.array([realm.players[a].pos[1] for a in range(1, n + 1)], np.int16)
+
+    rng = np.random.default_rng(ACTION_SEED)
+    shape = (STEPS, n)
+    actions = np.full(shape, STAY, np.int8)
+    out = {k: np.zeros(shape, np.int16) for k in ("row", "col", "food", "water", "health")}
+    alive = np.zeros(shape, bool)
+    terminated = np.zeros(shape, bool)
+    reward = np.zeros(shape, np.float64)
+    foilage = np.zeros(STEPS, np.int32)
+    last = {a: realm.players[a] for a in range(1, n + 1)}
+
+    for t in range(STEPS):
+        draws = rng.integers(0, 5, n)  # one draw per agent every step, dead or alive
+        action_dict = {}
+        for a in range(1, n + 1):  # increasing agent id
+            if a in realm.players:
+                actions[t, a - 1] = draws[a - 1]
+                action_dict[a] = {"Move": {"Direction": int(draws[a - 1])}}
+        _, rewards, terms, _, _ = env.step(action_dict)
+        for a in range(1, n + 1):
+            ent = realm.players.get(a) or env.dead_this_tick.get(a) or last[a]
+            last[a] = ent
+            out["row"][t, a - 1], out["col"][t, a - 1] = ent.pos
+            out["food"][t, a - 1] = ent.resources.food.val
+            out["water"][t, a - 1] = ent.resources.water.val
+            health = ent.resources.health.val
+            assert health == int(health), (t, a, health)  # whole numbers (+10 / -10 steps)
+            out["health"][t, a - 1] = int(health)
+            alive[t, a - 1] = a in realm.players
+            terminated[t, a - 1] = bool(terms.get(a, False))
+            reward[t, a - 1] = rewards.get(a, 0.0)
+        foilage[t] = int((materials() == FOILAGE).sum())
+
+    # Sanity: the alive flag agrees with health; deaths are terminated exactly once.
+    assert (alive == (out["health"] > 0)).all()
+    died = np.concatenate([np.ones((1, n), bool), alive[:-1]]) & ~alive
+    assert (died == terminated).all()
+
+    np.savez_compressed(
+        os.path.join(OUT, "reference_trajectory.npz"),
+        seed=np.int64(SEED),
+        action_seed=np.int64(ACTION_SEED),
+        steps=np.int64(STEPS),
+        horizon=np.int64(cfg.HORIZON),
+        tiles=tiles,
+        row0=row0,
+        col0=col0,
+        actions=actions,
+        alive=alive,
+        terminated=terminated,
+        reward=reward,
+        foilage=foilage,
+        **out,
+    )
+
+    deaths = terminated.sum(1)
+    print(f"seed {SEED}, {STEPS} steps, {n} agents, map foilage at reset {(tiles == 4).sum()}")
+    print("deaths per step:", {t + 1: int(d) for t, d in enumerate(deaths) if d})
+    print(f"total deaths {int(deaths.sum())}, alive at the end {int(alive[-1].sum())}")
+    print("foilage eaten:", int((tiles == FOILAGE).sum() - foilage[-1]))
+    moved = (out["row"][0] != row0) | (out["col"][0] != col0)
+    blocked = (actions[0] < STAY) & ~moved
+    print(f"step 1: {int(moved.sum())} moved, {int(blocked.sum())} blocked moves")
+    health_up = (np.diff(out["health"], axis=0) > 0) & alive[1:]
+    print("ticks with health regeneration:", int(health_up.sum()))
+    print(
+        "min water/food seen alive:", int(out["water"][alive].min()), int(out["food"][alive].min())
+    )
+    os.chdir(OUT)
+    tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
