@@ -1,0 +1,50 @@
+"""The shared array helpers of nmmo_jax.ops."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from nmmo_jax import ops
+
+
+@pytest.mark.parametrize("p", [0.025, 0.1, 0.5])
+def test_regrowth_delay_is_geometric(p):
+    # The reference rolls a depleted tile once per tick with probability p (SPEC 2.1), so the
+    # tick of regrowth is the first success: P(T = t) = (1 - p)^(t - 1) p, mean 1 / p.
+    n = 200_000
+    delay = np.asarray(ops.regrowth_delay(jax.random.key(0), jnp.float32(p), (n,)))
+    assert delay.min() >= 1
+    for t in (1, 2, 3):
+        expected = (1 - p) ** (t - 1) * p
+        observed = np.mean(delay == t)
+        # 5 binomial standard errors
+        assert abs(observed - expected) < 5 * np.sqrt(expected * (1 - expected) / n), (t, observed)
+    mean_se = np.sqrt((1 - p) / p**2 / n)
+    assert abs(delay.mean() - 1 / p) < 5 * mean_se
+
+
+def test_regrowth_delay_edge_probabilities():
+    always = ops.regrowth_delay(jax.random.key(1), jnp.float32(1.0), (1000,))
+    assert (np.asarray(always) == 1).all()
+    never = np.asarray(ops.regrowth_delay(jax.random.key(2), jnp.float32(0.0), (1000,)))
+    assert (never > 2**20).all()  # beyond any episode (MAX_HORIZON = 32767)
+
+
+def test_first_claimant_lowest_index_wins_each_cell():
+    cell = jnp.array([5, 5, 7, 5, 7, 9])
+    wants = jnp.array([False, True, True, True, True, False])
+    # cell 5: indices 1 and 3 want it -> 1; cell 7: 2 and 4 -> 2; index 0 and 5 do not want.
+    np.testing.assert_array_equal(
+        np.asarray(ops.first_claimant(cell, wants)), [False, True, True, False, False, False]
+    )
+
+
+def test_gather_and_neighbours():
+    grid = jnp.arange(25).reshape(5, 5)
+    row, col = jnp.array([2, 1]), jnp.array([2, 3])
+    np.testing.assert_array_equal(np.asarray(ops.gather(grid, row, col)), [12, 8])
+    # N, S, E, W of (2, 2): 7, 17, 13, 11; of (1, 3): 3, 13, 9, 7.
+    np.testing.assert_array_equal(
+        np.asarray(ops.neighbours(grid, row, col)), [[7, 17, 13, 11], [3, 13, 9, 7]]
+    )
