@@ -14,10 +14,9 @@ from flax import struct
 
 from nmmo_jax import material as mat
 from nmmo_jax.config import Config
+from nmmo_jax.ops import INT16_MAX, INT16_MIN
 from nmmo_jax.state import N_ENTITY_COLUMNS, WorldState, material
 from nmmo_jax.systems.movement import N_DIRECTIONS, STAY
-
-INT16_MIN, INT16_MAX = -(2**15), 2**15 - 1
 
 
 @struct.dataclass

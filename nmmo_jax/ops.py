@@ -5,7 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-INT32_MAX = jnp.iinfo(jnp.int32).max
+INT32_MAX = 2**31 - 1
+INT16_MIN, INT16_MAX = -(2**15), 2**15 - 1
 
 # (row, col) offsets of the 4 neighbours in the reference's direction order N, S, E, W (SPEC 12.1).
 NEIGHBOUR_DELTAS = ((-1, 0), (1, 0), (0, 1), (0, -1))

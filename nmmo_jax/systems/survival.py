@@ -10,8 +10,6 @@ from nmmo_jax import ops
 from nmmo_jax.config import Config
 from nmmo_jax.state import WorldState
 
-INT16_MAX = 2**15 - 1
-
 
 def tick_entities(state: WorldState) -> WorldState:
     """The generic entity update at the start of a step, for every live entity (SPEC 3.3 step 1).
@@ -91,7 +89,7 @@ def update_players(state: WorldState, key: jax.Array, cfg: Config) -> WorldState
     regrow_at = (
         tiles.regrow_at.reshape(-1)
         .at[eaten_cell]
-        .set(jnp.minimum(state.tick + delay, INT16_MAX).astype(jnp.int16), mode="drop")
+        .set(jnp.minimum(state.tick + delay, ops.INT16_MAX).astype(jnp.int16), mode="drop")
         .reshape(tiles.regrow_at.shape)
     )
 
