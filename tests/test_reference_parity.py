@@ -12,6 +12,11 @@ We start from the same world (the reference tile map and spawn positions put int
 number must match exactly (rewards to float32). The profession tiles the reference harvests
 (herbs, ore, trees, crystals, fish) change only items and those tiles' materials, never
 passability, food, water, health or position, so only Foilage is compared on the map.
+
+The npz also holds the reference's observations (SPEC 11: Tile, Entity, the Move mask (12.3),
+CurrentTick, AgentId) of every agent in its obs dict after a few steps (0 = reset); they are
+compared with `reference_observation` of our state, masking only what the profession skills
+change (see PROFESSION_DEPLETED below).
 """
 
 import pathlib
@@ -24,6 +29,7 @@ import pytest
 import nmmo_jax as nj
 from nmmo_jax import material as m
 from nmmo_jax.env import spawn_players
+from nmmo_jax.observe import reference_observation
 from nmmo_jax.state import material
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "reference_trajectory.npz"
@@ -37,8 +43,9 @@ def ref():
 
 
 @pytest.fixture(scope="module")
-def ours(ref):
-    """Our trajectory from the reference's initial world and actions: a dict of [T, N] arrays."""
+def replay(ref):
+    """Our replay of the reference's initial world and actions: the config, the initial state,
+    a dict of [T, N] per-step arrays and the [T]-stacked states after every step."""
     n = ref["row0"].shape[0]
     cfg = nj.Config(
         player_n=n,
@@ -77,14 +84,26 @@ def ours(ref):
                 reward=reward,
                 foilage=(material(state.tiles, state.tick) == m.FOILAGE).sum(),
             )
-            return state, out
+            return state, (out, state)
 
         return jax.lax.scan(body, state, actions)[1]
 
     assert int((material(state.tiles, state.tick) == m.FOILAGE).sum()) == int(
         (ref["tiles"] == m.FOILAGE).sum()
     )
-    return {k: np.asarray(v) for k, v in rollout(state, actions).items()}
+    out, states = rollout(state, actions)
+    return dict(
+        cfg=cfg,
+        initial=state,
+        trajectory={k: np.asarray(v) for k, v in out.items()},
+        states=states,
+    )
+
+
+@pytest.fixture(scope="module")
+def ours(replay):
+    """Our trajectory: a dict of [T, N] arrays, after every step."""
+    return replay["trajectory"]
 
 
 def _first_mismatch(name, ours, ref):
@@ -130,3 +149,150 @@ def test_foilage_count_matches_reference(ref, ours):
         f"foilage count first differs after step {bad[0] + 1}: "
         f"ours {ours['foilage'][bad[0]]}, reference {ref['foilage'][bad[0]]}"
     )
+
+
+# Observations (SPEC 11, 12.3). The reference's obs dict after a step holds the agents alive before
+# it: the live ones and those that died in it (which get the empty observation: zeros, AgentId kept,
+# CurrentTick 0, Move mask [0, 0, 0, 0, 1]). We compare `reference_observation` of our state with
+# the recorded observations of exactly those agents.
+#
+# Two differences are legitimate and masked, because the reference runs the profession skills
+# (SPEC 4.2, 3.3 step 6) that we do not have yet: the resource tiles it harvested show their
+# depleted material where ours still show the base one, and the profession levels/exp it gained
+# (entity columns 21-30, SPEC 3.2) are higher than ours.
+PROFESSION_DEPLETED = {
+    base: depleted for base, depleted in m.DEPLETED_OF.items() if base != m.FOILAGE
+}
+PROFESSION_COLUMNS = slice(21, 31)  # fishing .. alchemy, level and exp
+OBS_FIELDS = ("tick", "agent_id", "move")
+
+
+@pytest.fixture(scope="module")
+def our_obs(ref, replay):
+    """`reference_observation` of our state after each recorded step: numpy arrays [K, N, ...]."""
+    cfg = replay["cfg"]
+    observe = jax.jit(lambda state: reference_observation(state, cfg))
+    fields = []
+    for step in ref["obs_steps"]:
+        if step == 0:
+            state = replay["initial"]
+        else:
+            state = jax.tree.map(lambda x, i=step - 1: x[i], replay["states"])
+        obs = observe(state)
+        fields.append(
+            dict(
+                tick=obs["CurrentTick"],
+                agent_id=obs["AgentId"],
+                tile=obs["Tile"],
+                entity=obs["Entity"],
+                move=obs["ActionTargets"]["Move"]["Direction"],
+            )
+        )
+    return {k: np.stack([np.asarray(f[k]) for f in fields]) for k in fields[0]}
+
+
+def _obs_mismatch(name, steps, ours, theirs, bad):
+    """A message naming the first entry where the mask `bad` ([K, N, ...], the shape of `ours`
+    and `theirs`) is set, or None."""
+    if not bad.any():
+        return None
+    k, i, *index = np.argwhere(bad)[0]
+    return (
+        f"{name}: {int(bad.sum())} mismatching entries; first after step {steps[k]}, agent {i + 1}"
+        f", at {tuple(int(j) for j in index)}: ours {ours[(k, i, *index)]}, "
+        f"reference {theirs[(k, i, *index)]}"
+    )
+
+
+def _died_in_step(ref, ours):
+    """bool [K, N]: agents in the recorded obs dict that died in that step."""
+    steps = ref["obs_steps"]
+    alive_after = np.concatenate([np.ones((1, ours["alive"].shape[1]), bool), ours["alive"]])
+    return ref["obs_present"] & ~alive_after[steps]
+
+
+def test_recorded_observations_are_informative(ref, ours):
+    """The recorded steps cover spawn, deaths (empty observations), agents seeing each other and
+    every kind of profession tile the reference harvests."""
+    present = ref["obs_present"]
+    assert ref["obs_steps"][0] == 0 and present[0].all()
+    assert _died_in_step(ref, ours).sum() >= 20
+    assert ((ref["obs_entity"][..., 0] != 0).sum(-1) >= 5).any()
+    seen = set(np.unique(ref["obs_tile"][..., 2][present]).tolist())
+    assert set(PROFESSION_DEPLETED.values()) <= seen
+
+
+def test_observed_agents_are_the_agents_alive_before_the_step(ref, ours):
+    steps = ref["obs_steps"]
+    n = ours["alive"].shape[1]
+    alive_before = np.concatenate([np.ones((2, n), bool), ours["alive"]])[steps]
+    np.testing.assert_array_equal(ref["obs_present"], alive_before)
+
+
+@pytest.mark.parametrize("name", OBS_FIELDS)
+def test_observation_matches_reference(ref, our_obs, name):
+    """CurrentTick, AgentId and the Move mask, for every agent in the reference's obs dict."""
+    present = ref["obs_present"]
+    theirs = ref["obs_" + name]
+    bad = (our_obs[name] != theirs) & present.reshape(present.shape + (1,) * (theirs.ndim - 2))
+    message = _obs_mismatch(name, ref["obs_steps"], our_obs[name], theirs, bad)
+    assert message is None, message
+
+
+def test_observation_of_agents_dead_this_step(ref, ours, our_obs):
+    """An agent that died in the step gets the reference's empty observation, and so from us."""
+    died = _died_in_step(ref, ours)
+    k, i = np.nonzero(died)
+    stay_only = np.array([0, 0, 0, 0, 1], np.int8)
+    recorded = {name: ref["obs_" + name] for name in (*OBS_FIELDS, "tile", "entity")}
+    for obs in (recorded, our_obs):
+        assert (obs["tick"][k, i] == 0).all()
+        np.testing.assert_array_equal(obs["agent_id"][k, i], i + 1)
+        assert not obs["tile"][k, i].any()
+        assert not obs["entity"][k, i].any()
+        np.testing.assert_array_equal(obs["move"][k, i], np.broadcast_to(stay_only, (len(k), 5)))
+
+
+def test_observation_tiles_match_reference(ref, our_obs):
+    """Tile: positions exactly; materials exactly except profession tiles the reference has
+    harvested (depleted there, base material in ours), which must stay rare."""
+    present = ref["obs_present"]
+    theirs, mine = ref["obs_tile"], our_obs["tile"]
+    bad = (mine[..., :2] != theirs[..., :2]) & present[..., None, None]
+    message = _obs_mismatch("tile position", ref["obs_steps"], mine, theirs, bad)
+    assert message is None, message
+
+    ref_material, our_material = theirs[..., 2], mine[..., 2]
+    harvested = np.zeros(ref_material.shape, bool)
+    for base, depleted in PROFESSION_DEPLETED.items():
+        harvested |= (ref_material == depleted) & (our_material == base)
+    bad = (our_material != ref_material) & ~harvested & present[..., None]
+    message = _obs_mismatch("tile material", ref["obs_steps"], our_material, ref_material, bad)
+    assert message is None, message
+    masked = int((harvested & present[..., None]).sum())
+    compared = int(present.sum()) * ref_material.shape[-1]
+    # 243 of 183825 observed tiles with the recorded data. Should our engine harvest professions
+    # some day, this count drops and the mask above is to be removed.
+    assert 0 < masked <= compared // 200, (masked, compared)
+
+
+def test_observation_entities_match_reference(ref, our_obs):
+    """Entity: the same entities in the same row order with the same columns, except the
+    profession levels/exp, which only the reference raises (harvesting)."""
+    present = ref["obs_present"]
+    theirs = ref["obs_entity"]
+    used = theirs.shape[2]  # the recording keeps the first `used` rows; the rest are zero
+    mine, extra = our_obs["entity"][:, :, :used], our_obs["entity"][:, :, used:]
+    assert not (extra.any(axis=(2, 3)) & present).any()
+
+    rest = np.ones(theirs.shape[-1], bool)
+    rest[PROFESSION_COLUMNS] = False
+    bad = (mine != theirs) & rest & present[..., None, None]
+    message = _obs_mismatch("entity", ref["obs_steps"], mine, theirs, bad)
+    assert message is None, message
+
+    ours_skill = mine[..., PROFESSION_COLUMNS].astype(np.int32)
+    ref_skill = theirs[..., PROFESSION_COLUMNS].astype(np.int32)
+    differs = (ours_skill != ref_skill) & present[..., None, None]
+    # 283 profession entries of the recorded data, all higher in the reference.
+    assert differs.any() and (ref_skill[differs] > ours_skill[differs]).all()

@@ -27,6 +27,19 @@ Writes reference_trajectory.npz next to this file:
   alive, terminated          bool  [T, 128]    after each step
   reward                     float64 [T, 128]  0 for agents absent from the reward dict
   foilage                    int32 [T]         number of Foilage tiles after each step
+and, for the K steps OBS_STEPS (0 = the observations returned by reset), the reference's
+observation of every agent in the returned obs dict (live agents and those that died in that step,
+which get the reference's empty observation, SPEC 11), copied because the reference reuses its
+observation buffers:
+  obs_steps                  int64 [K]
+  obs_present                bool  [K, 128]    agent in the obs dict
+  obs_tick, obs_agent_id     int16 [K, 128]    CurrentTick, AgentId
+  obs_tile                   int16 [K, 128, 225, 3]  Tile
+  obs_entity                 int16 [K, 128, R, 31]   the first R rows of Entity, R = the most rows
+                                                     any recorded observation uses (the other
+                                                     100 - R rows are all zero, checked here)
+  obs_move                   int8  [K, 128, 5] ActionTargets Move Direction
+Absent agents have all-zero entries.
 The reference writes map files under PATH_CWD, so everything runs in a temporary directory.
 """
 
@@ -41,6 +54,10 @@ ACTION_SEED = 2024  # numpy seed of the random Move directions
 STEPS = 120
 FOILAGE = 4
 STAY = 4
+# Observations recorded after these steps (0 = reset): spawn, early moves, the first starvation
+# deaths (25), the largest death wave (30), mid-episode deaths (45, 66) and the last step.
+OBS_STEPS = (0, 1, 5, 20, 25, 30, 45, 66, 120)
+N_OBS = 100  # PLAYER_N_OBS
 
 
 def main():
@@ -57,7 +74,7 @@ def main():
     cfg.set("PATH_CWD", tmp.name)
     n = cfg.PLAYER_N
     env = nmmo.Env(cfg, seed=SEED)
-    env.reset(seed=SEED)
+    obs, _ = env.reset(seed=SEED)
     realm = env.realm
     assert len(realm.npcs.entities) == 0
     # Depleted foilage never regrows: its material's respawn probability is 0.
@@ -81,6 +98,26 @@ def main():
     foilage = np.zeros(STEPS, np.int32)
     last = {a: realm.players[a] for a in range(1, n + 1)}
 
+    k = len(OBS_STEPS)
+    rec = {
+        "present": np.zeros((k, n), bool),
+        "tick": np.zeros((k, n), np.int16),
+        "agent_id": np.zeros((k, n), np.int16),
+        "tile": np.zeros((k, n, 225, 3), np.int16),
+        "entity": np.zeros((k, n, N_OBS, 31), np.int16),
+        "move": np.zeros((k, n, 5), np.int8),
+    }
+
+    def record(i, obs):
+        for a, o in obs.items():
+            rec["present"][i, a - 1] = True
+            rec["tick"][i, a - 1] = o["CurrentTick"]
+            rec["agent_id"][i, a - 1] = o["AgentId"]
+            rec["tile"][i, a - 1] = o["Tile"]  # copies: the reference reuses these buffers
+            rec["entity"][i, a - 1] = o["Entity"]
+            rec["move"][i, a - 1] = o["ActionTargets"]["Move"]["Direction"]
+
+    record(0, obs)
     for t in range(STEPS):
         draws = rng.integers(0, 5, n)  # one draw per agent every step, dead or alive
         action_dict = {}
@@ -88,7 +125,9 @@ def main():
             if a in realm.players:
                 actions[t, a - 1] = draws[a - 1]
                 action_dict[a] = {"Move": {"Direction": int(draws[a - 1])}}
-        _, rewards, terms, _, _ = env.step(action_dict)
+        obs, rewards, terms, _, _ = env.step(action_dict)
+        if t + 1 in OBS_STEPS:
+            record(OBS_STEPS.index(t + 1), obs)
         for a in range(1, n + 1):
             ent = realm.players.get(a) or env.dead_this_tick.get(a) or last[a]
             last[a] = ent
@@ -108,6 +147,15 @@ def main():
     died = np.concatenate([np.ones((1, n), bool), alive[:-1]]) & ~alive
     assert (died == terminated).all()
 
+    # The obs dict holds the agents alive before the step: the live ones and those that died in it.
+    steps = np.array(OBS_STEPS)
+    was_alive = np.concatenate([np.ones((2, n), bool), alive])[steps]
+    assert (rec["present"] == was_alive).all()
+    assert (rec["agent_id"][rec["present"]] == np.nonzero(rec["present"])[1] + 1).all()
+    used = int((rec["entity"][..., 0] != 0).sum(-1).max())  # column 0 = id, never 0 for a row
+    assert not rec["entity"][:, :, used:].any()
+    rec["entity"] = rec["entity"][:, :, :used]
+
     np.savez_compressed(
         os.path.join(OUT, "reference_trajectory.npz"),
         seed=np.int64(SEED),
@@ -123,6 +171,8 @@ def main():
         reward=reward,
         foilage=foilage,
         **out,
+        obs_steps=steps.astype(np.int64),
+        **{f"obs_{key}": value for key, value in rec.items()},
     )
 
     deaths = terminated.sum(1)
@@ -137,6 +187,10 @@ def main():
     print("ticks with health regeneration:", int(health_up.sum()))
     print(
         "min water/food seen alive:", int(out["water"][alive].min()), int(out["food"][alive].min())
+    )
+    print(
+        f"observations after steps {OBS_STEPS}: {int(rec['present'].sum())} agent-observations, "
+        f"at most {used} entities in view"
     )
     os.chdir(OUT)
     tmp.cleanup()
