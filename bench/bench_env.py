@@ -42,7 +42,6 @@ def measure(args) -> dict:
         )
     t_import = time.perf_counter()
     import jax
-    from jax.experimental.shard_map import shard_map
     from jax.sharding import Mesh
     from jax.sharding import PartitionSpec as P
 
@@ -69,9 +68,15 @@ def measure(args) -> dict:
             carry, stats = local._run(carry, jax.random.fold_in(key, jax.lax.axis_index("env")))
             return carry, jax.tree.map(lambda x: jax.lax.psum(x, "env"), stats)
 
-        init = shard_map(init_local, mesh, in_specs=P(), out_specs=P("env"), check_rep=False)
-        run = shard_map(
-            run_local, mesh, in_specs=(P("env"), P()), out_specs=(P("env"), P()), check_rep=False
+        init = jax.shard_map(
+            init_local, mesh=mesh, in_specs=P(), out_specs=P("env"), check_vma=False
+        )
+        run = jax.shard_map(
+            run_local,
+            mesh=mesh,
+            in_specs=(P("env"), P()),
+            out_specs=(P("env"), P()),
+            check_vma=False,
         )
 
     t0 = time.perf_counter()
