@@ -57,15 +57,16 @@ def measure(args) -> dict:
     key = jax.random.key(args.seed)
 
     if args.cores == 1:
-        init, run = local._init, local._run
+        init, run = local.reset_batch, local.run_chunk
     else:
         mesh = Mesh(jax.devices()[: args.cores], ("env",))
 
         def init_local(key):
-            return local._init(jax.random.fold_in(key, jax.lax.axis_index("env")))
+            return local.reset_batch(jax.random.fold_in(key, jax.lax.axis_index("env")))
 
         def run_local(carry, key):
-            carry, stats = local._run(carry, jax.random.fold_in(key, jax.lax.axis_index("env")))
+            key = jax.random.fold_in(key, jax.lax.axis_index("env"))
+            carry, stats = local.run_chunk(carry, key)
             return carry, jax.tree.map(lambda x: jax.lax.psum(x, "env"), stats)
 
         init = jax.shard_map(

@@ -44,10 +44,11 @@ class Rollout:
             raise ValueError(f"chunk must be >= 1 (got {chunk})")
         self.env, self.num_envs, self.chunk, self.mode = env, num_envs, chunk, mode
         self.venv = VmapAutoReset(env)
-        self.init = jax.jit(self._init)
-        self.run = jax.jit(self._run, donate_argnums=0)
+        self.init = jax.jit(self.reset_batch)
+        self.run = jax.jit(self.run_chunk, donate_argnums=0)
 
-    def _init(self, key):
+    def reset_batch(self, key):
+        """(obs, states) of `num_envs` new episodes (not jitted; `init` is the jitted one)."""
         return self.venv.reset(jax.random.split(key, self.num_envs))
 
     def _policy(self, key, obs):
@@ -57,7 +58,7 @@ class Rollout:
             )
         return jax.vmap(self.env.sample_actions)(jax.random.split(key, self.num_envs), obs)
 
-    def _run(self, carry, key):
+    def run_chunk(self, carry, key):
         """(carry, key) -> (carry, stats): `chunk` steps from carry = (obs, states)."""
 
         def body(inner, step_key):
