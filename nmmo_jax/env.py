@@ -13,7 +13,7 @@ from nmmo_jax import mapgen
 from nmmo_jax.config import Config
 from nmmo_jax.events import empty_events
 from nmmo_jax.observe import Observation, observe
-from nmmo_jax.state import TileMap, WorldState, empty_entities, empty_inventory
+from nmmo_jax.state import SKILLS, TileMap, WorldState, empty_entities, empty_inventory
 from nmmo_jax.step import ACTION_HEADS, NOOP_ACTION, step_world
 
 RESET_MAP_KEY, RESET_RESOURCE_KEY, RESET_SPAWN_KEY, RESET_RESILIENT_KEY = range(4)
@@ -185,19 +185,7 @@ def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> Wo
         return jnp.concatenate([jnp.asarray(values, dtype), jnp.zeros((pad,), dtype)])
 
     full = jnp.ones((n,), jnp.int32)
-    skills = {
-        f"{s}_level": players(full)
-        for s in (
-            "melee",
-            "range",
-            "mage",
-            "fishing",
-            "herbalism",
-            "prospecting",
-            "carving",
-            "alchemy",
-        )
-    }
+    skills = {f"{skill}_level": players(full) for skill in SKILLS}
     ent = ent.replace(
         id=players(jnp.arange(1, n + 1)),
         row=players(row),

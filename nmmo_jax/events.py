@@ -58,12 +58,14 @@ class EventLog:
         )
 
     def record(self, name: str, counts: jax.Array) -> EventLog:
-        """Adds `counts` (int or bool [E]) to event `name` (e.g. "EAT_FOOD") in this step's and
-        the episode's log."""
+        """Adds `counts` (int or bool [k], k <= E) to event `name` (e.g. "EAT_FOOD") of the first
+        k entities in this step's and the episode's log; players are the first rows, so a
+        players-only system passes its [player_n] array."""
         column = EVENT_COLUMN[EVENT_CODES[name]]
+        rows = counts.shape[-1]
         return self.replace(
-            tick=self.tick.at[..., column].add(counts.astype(self.tick.dtype)),
-            episode=self.episode.at[..., column].add(counts.astype(self.episode.dtype)),
+            tick=self.tick.at[..., :rows, column].add(counts.astype(self.tick.dtype)),
+            episode=self.episode.at[..., :rows, column].add(counts.astype(self.episode.dtype)),
         )
 
     def count(self, name: str, episode: bool = True) -> jax.Array:

@@ -71,7 +71,7 @@ class Observation:
 # The window packs, per tile, the material (4 bits) and two entity rows (14 bits each) into one
 # uint32, so each agent's view is a single dynamic_slice: slicing three int16 planes costs three
 # times as much on XLA CPU, and unpacking into three arrays inside the step doubles the cost of
-# the view (measured: 31 vs 59 us per env-step of 128 agents, bench notes in DESIGN).
+# the view (measured: 31 vs 59 us per env-step of 128 agents; docs/PERFORMANCE.md).
 MATERIAL_BITS, ROW_BITS = 4, 14
 MATERIAL_MASK = (1 << MATERIAL_BITS) - 1
 MAX_ENTITY_ROWS = (1 << ROW_BITS) - 1

@@ -48,10 +48,10 @@ def move_players(state: WorldState, direction: jax.Array, can_act: jax.Array, cf
         col=ent.col.at[:n].set(col),
         exploration=ent.exploration.at[:n].set(exploration),
     )
-    pad = jnp.zeros((cfg.npc_n,), jnp.int32)
-    logged = jnp.concatenate([jnp.where(farther, progress, 0), pad])
-    events = state.events.record("GO_FARTHEST", logged > 0)
-    events = events.replace(go_farthest=logged)
+    events = state.events.record("GO_FARTHEST", farther)
+    events = events.replace(
+        go_farthest=events.go_farthest.at[:n].set(jnp.where(farther, progress, 0))
+    )
     return state.replace(entities=ent, events=events)
 
 

@@ -93,9 +93,7 @@ def update_players(state: WorldState, key: jax.Array, cfg: Config) -> WorldState
         .reshape(tiles.regrow_at.shape)
     )
 
-    pad = jnp.zeros((cfg.npc_n,), bool)
-    events = state.events.record("DRINK_WATER", jnp.concatenate([drinks, pad]))
-    events = events.record("EAT_FOOD", jnp.concatenate([eats, pad]))
+    events = state.events.record("DRINK_WATER", drinks).record("EAT_FOOD", eats)
     ent = ent.replace(
         health=ent.health.at[:n].set(health),
         food=ent.food.at[:n].set(food),
