@@ -92,6 +92,38 @@ class Config:
     # --- movement (SPEC 1.2, 13.2)
     allow_move_into_occupied_tile: bool = field(True, **_bool())
 
+    # --- system switches of this far (SPEC 1.3); a switched-off system is not traced at all
+    progression_system_enabled: bool = field(True, **_bool())
+    item_system_enabled: bool = field(True, **_bool())
+    equipment_system_enabled: bool = field(True, **_bool())
+
+    # --- progression: XP and levels (SPEC 1.3 Progression, 4.1)
+    progression_base_level: int = field(1, **_int_range(0, 99))
+    progression_level_max: int = field(10, **_int_range(1, 99))
+    progression_exp_threshold: tuple = dataclasses.field(
+        default=(0, 90, 217, 373, 553, 754, 974, 1212, 1467, 1737), metadata={"kind": "thresholds"}
+    )
+    progression_combat_xp_scale: int = field(6, **_int_range(0, 32767))
+    progression_ammunition_xp_scale: int = field(15, **_int_range(0, 32767))
+    progression_consumable_xp_scale: int = field(30, **_int_range(0, 32767))
+
+    # --- equipment stats by level (SPEC 1.3 Equipment, 7.1)
+    weapon_drop_prob: float = field(0.025, **_float_range(0.0, 1.0))
+    equipment_weapon_base_damage: int = field(5, **_int_range(0, 100))
+    equipment_weapon_level_damage: int = field(5, **_int_range(0, 100))
+    equipment_ammunition_base_damage: int = field(5, **_int_range(0, 100))
+    equipment_ammunition_level_damage: int = field(10, **_int_range(0, 100))
+    equipment_tool_base_defense: int = field(15, **_int_range(0, 100))
+    equipment_tool_level_defense: int = field(0, **_int_range(0, 100))
+    equipment_armor_base_defense: int = field(0, **_int_range(0, 100))
+    equipment_armor_level_defense: int = field(3, **_int_range(0, 100))
+    # PROFESSION_CONSUMABLE_RESTORE(level) = base + per_level * level (SPEC 1.3 Profession)
+    profession_consumable_restore_base: int = field(50, **_int_range(0, 100))
+    profession_consumable_restore_level: int = field(5, **_int_range(0, 100))
+
+    # --- combat status window read by the item actions (SPEC 5.5)
+    combat_status_duration: int = field(3, **_int_range(0, 32767))
+
     # --- capacities kept in the state now so later systems fit without a rewrite
     item_inventory_capacity: int = field(12, **_int_range(0, 256))
     market_n_obs: int = field(384, **_int_range(0, 4096))
@@ -121,6 +153,25 @@ class Config:
                 f"player_n must be in [1, 4 * map_center = {4 * self.map_center}] "
                 f"(players spawn on the {4 * self.map_center} edge tiles; got {self.player_n})"
             )
+        thresholds = self.progression_exp_threshold
+        if (
+            not isinstance(thresholds, tuple)
+            or len(thresholds) < self.progression_level_max
+            or not all(isinstance(t, int) and not isinstance(t, bool) for t in thresholds)
+            or any(b < a for a, b in zip(thresholds[:-1], thresholds[1:], strict=True))
+            or thresholds[0] != 0
+        ):
+            raise ValueError(
+                "progression_exp_threshold must be a non-decreasing tuple of ints starting at 0 "
+                f"with at least progression_level_max={self.progression_level_max} entries "
+                f"(got {thresholds!r})"
+            )
+        for system in ("equipment", "profession"):
+            if getattr(self, f"{system}_system_enabled") and not self.item_system_enabled:
+                raise ValueError(
+                    f"{system}_system_enabled requires item_system_enabled (SPEC 1.4); "
+                    f"set {system}_system_enabled=False too"
+                )
         if not self.terrain_water <= self.terrain_grass <= self.terrain_foilage:
             raise ValueError(
                 "terrain_water <= terrain_grass <= terrain_foilage must hold "
@@ -150,6 +201,13 @@ class Config:
     def regen_amount(self) -> int:
         """Health regained per tick when fed and watered: floor(100 * 0.1) (SPEC 3.3)."""
         return math.floor(self.player_base_health * self.resource_health_restore_fraction)
+
+    def consumable_restore(self, level):
+        """PROFESSION_CONSUMABLE_RESTORE(level) (SPEC 1.3): what a Ration/Potion restores."""
+        return (
+            self.profession_consumable_restore_base
+            + self.profession_consumable_restore_level * level
+        )
 
     def replace(self, **changes) -> Config:
         return dataclasses.replace(self, **changes)

@@ -14,7 +14,7 @@ from nmmo_jax.config import Config
 from nmmo_jax.events import empty_events
 from nmmo_jax.observe import Observation, observe
 from nmmo_jax.state import SKILLS, TileMap, WorldState, empty_entities, empty_inventory
-from nmmo_jax.step import ACTION_HEADS, NOOP_ACTION, step_world
+from nmmo_jax.step import action_heads, noop_action, step_world
 
 RESET_MAP_KEY, RESET_RESOURCE_KEY, RESET_SPAWN_KEY, RESET_RESILIENT_KEY = range(4)
 
@@ -24,8 +24,9 @@ class Env:
 
     `reset(key) -> (obs, state)` and `step(key, state, actions) -> (obs, state, reward,
     terminated, truncated, info)` are jittable and vmappable (`jax.jit(jax.vmap(env.step))`).
-    Shapes, with N = cfg.player_n and H = len(ACTION_HEADS):
-      actions     int32 [N, H]    column h chooses among ACTION_HEADS[h] (move: N S E W Stay)
+    Shapes, with N = cfg.player_n and H = len(env.action_heads):
+      actions     int32 [N, H]    column h chooses among env.action_heads[h]: move (N S E W
+                                  Stay), use and destroy (an Inventory row, or C = no-op)
       obs         Observation     (nmmo_jax.observe)
       reward      float32 [N]     1/horizon per tick alive until the horizon, -1 on death
       terminated  bool [N]        the agent died in this step
@@ -56,19 +57,33 @@ class Env:
     @property
     def action_heads(self) -> tuple[tuple[str, int], ...]:
         """(name, number of choices) of every column of the action array."""
-        return ACTION_HEADS
+        return action_heads(self.cfg)
 
     @property
     def action_nvec(self) -> tuple[int, ...]:
         """Choices per action column: the `nvec` of a MultiDiscrete space."""
-        return tuple(size for _, size in ACTION_HEADS)
+        return tuple(size for _, size in self.action_heads)
 
     @property
     def noop_actions(self) -> jax.Array:
         """int32 [N, H]: every agent does nothing."""
-        return jnp.broadcast_to(
-            jnp.asarray(NOOP_ACTION, jnp.int32), (self.num_agents, len(NOOP_ACTION))
-        )
+        noop = noop_action(self.cfg)
+        return jnp.broadcast_to(jnp.asarray(noop, jnp.int32), (self.num_agents, len(noop)))
+
+    def actions(self, **heads) -> jax.Array:
+        """int32 [..., N, H]: an action array with the given heads (by name, e.g.
+        `move=jnp.array([...])`, each broadcast to [..., N]) and every other head at its no-op.
+        """
+        names = [name for name, _ in self.action_heads]
+        unknown = sorted(set(heads) - set(names))
+        if unknown:
+            raise ValueError(f"unknown action heads {unknown}; the heads are {names}")
+        shape = jnp.broadcast_shapes((self.num_agents,), *(jnp.shape(v) for v in heads.values()))
+        columns = [
+            jnp.broadcast_to(jnp.asarray(heads.get(name, noop), jnp.int32), shape)
+            for name, noop in zip(names, noop_action(self.cfg), strict=True)
+        ]
+        return jnp.stack(columns, axis=-1)
 
     @functools.cached_property
     def map_pool(self) -> np.ndarray:
@@ -110,7 +125,7 @@ class Env:
 
     def check_actions(self, actions) -> jax.Array:
         """Shape and dtype are checked always (also while tracing); values when concrete."""
-        n, heads = self.num_agents, len(ACTION_HEADS)
+        n, heads = self.num_agents, len(self.action_heads)
         shape = getattr(actions, "shape", None)
         if shape is None:
             actions = np.asarray(actions)
@@ -123,7 +138,7 @@ class Env:
             raise ValueError(f"actions must have an integer dtype (got {actions.dtype})")
         if not isinstance(actions, jax.core.Tracer):
             values = np.asarray(actions)
-            for h, (name, size) in enumerate(ACTION_HEADS):
+            for h, (name, size) in enumerate(self.action_heads):
                 bad = (values[:, h] < 0) | (values[:, h] >= size)
                 if bad.any():
                     agent = int(np.flatnonzero(bad)[0])
@@ -139,7 +154,7 @@ class Env:
         vmappable; `error.throw()` raises a JaxRuntimeError naming the head."""
 
         def step(key, state, actions):
-            for h, (name, size) in enumerate(ACTION_HEADS):
+            for h, (name, size) in enumerate(self.action_heads):
                 column = actions[..., h]
                 checkify.check(
                     jnp.all((column >= 0) & (column < size)),
@@ -151,7 +166,7 @@ class Env:
 
     def sample_actions(self, key: jax.Array, obs: Observation) -> jax.Array:
         """int32 [N, H]: for every head, a choice drawn uniformly among those its mask allows."""
-        masks = [getattr(obs.action_mask, name) for name, _ in ACTION_HEADS]
+        masks = [getattr(obs.action_mask, name) for name, _ in self.action_heads]
         u = jax.random.uniform(key, (self.num_agents, len(masks)))
         return jnp.stack([uniform_choice(u[:, h], m) for h, m in enumerate(masks)], axis=-1)
 
@@ -208,8 +223,8 @@ def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> Wo
             base=jnp.asarray(base, jnp.int8), regrow_at=jnp.zeros((size, size), jnp.int16)
         ),
         entities=ent,
-        inventory=empty_inventory(n, cfg.item_inventory_capacity),
-        events=empty_events(cfg.n_entities),
+        inventory=empty_inventory(cfg),
+        events=empty_events(cfg.n_entities, n, cfg.progression_level_max),
     )
 
 

@@ -1,12 +1,32 @@
-"""The event log (SPEC 14.6): what each entity did, counted per code, for tasks and rewards.
+"""The event log (SPEC 14.6): what each entity did, for tasks and rewards.
 
 Systems record into it; the task system reads it and never writes the state.
+
+Layout, and why. The reference keeps every event row of the episode and its predicates filter
+them (SPEC 14.3: "sum of `number` of HARVEST_ITEM events of type t with level >= l by the
+subject's members"). A growing table does not fit fixed shapes, and a fixed-capacity row buffer
+would make each predicate a scan over all rows of the episode. Every built-in predicate reads
+one of three aggregates, so those are what we keep, updated by scatter-adds as events happen:
+
+* `tick` / `episode`: int [E, N_EVENT_CODES], how often each code was logged per entity (this
+  step / the whole episode): CountEvent, the exploration bonus of the PufferLib baseline.
+* `items`: int32 [player_n, N_ITEM_KEYS, LEVELS], the sum of the `number` field of the item
+  events per (code, item type) key (ITEM_EVENT_KEYS) and item level 1..LEVELS (index level - 1):
+  "harvested >= q Potions of level >= l" is `items[:, key, l - 1:].sum(-1) >= q`.
+* `level_up`: int32 [player_n, 8], the highest level logged by LEVEL_UP per skill (0 = none):
+  "reached level l in skill s".
+* `go_farthest`: int32 [E], the progress logged by GO_FARTHEST this step (0 = none).
+
+What happened in one step, by key, is the difference of the aggregates before and after it, so
+per-tick rows are not stored. The `target_ent` field (an item id) is not kept: no predicate
+reads it.
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 # Event codes (SPEC 14.6); the event log keeps one counter column per code.
@@ -32,6 +52,31 @@ EVENT_CODES = {
     "LEVEL_UP": 41,
     "AGENT_CULLED": 91,
 }
+# Item events keep `number` sums by (code, item type) and level; the types each code can carry
+# (SPEC 7.1, 14.6). Later systems add their codes here (LOOT_ITEM, LIST_ITEM, BUY_ITEM, ...).
+ITEM_EVENT_TYPES = {
+    "HARVEST_ITEM": (16, 17, 13, 14, 15, 5, 6, 7),  # consumables, ammunition, weapon drops
+    "CONSUME_ITEM": (16, 17),  # Ration, Potion
+    "EQUIP_ITEM": tuple(range(2, 16)),  # every equipment type: Hat .. Runes
+}
+ITEM_EVENT_KEYS = tuple(
+    (code, item_type) for code, types in ITEM_EVENT_TYPES.items() for item_type in types
+)
+N_ITEM_KEYS = len(ITEM_EVENT_KEYS)
+N_ITEM_TYPES = 18  # items.N_TYPES
+# ITEM_KEY[code][type_id] = index into the `items` aggregate, or N_ITEM_KEYS (dropped)
+ITEM_KEY = {
+    code: np.array(
+        [
+            ITEM_EVENT_KEYS.index((code, t)) if (code, t) in ITEM_EVENT_KEYS else N_ITEM_KEYS
+            for t in range(N_ITEM_TYPES)
+        ],
+        np.int32,
+    )
+    for code in ITEM_EVENT_TYPES
+}
+N_SKILLS = 8
+
 # Counters are stored densely: column EVENT_COLUMN[code] of the event log holds that code.
 EVENT_COLUMN = {code: i for i, code in enumerate(EVENT_CODES.values())}
 N_EVENT_CODES = len(EVENT_CODES)
@@ -39,17 +84,13 @@ N_EVENT_CODES = len(EVENT_CODES)
 
 @struct.dataclass
 class EventLog:
-    """What happened, per entity (SPEC 14.6).
-
-    `tick`: int16 [E, N_EVENT_CODES], how often each code was logged by each entity this step
-    (column EVENT_COLUMN[code]);
-    `episode`: the same, summed over the episode (what CountEvent-style predicates read);
-    `go_farthest`: int32 [E], the progress value logged this step by GO_FARTHEST (0 = none).
-    """
+    """What happened, per entity (SPEC 14.6); the layout is in the module docstring."""
 
     tick: jax.Array
     episode: jax.Array
     go_farthest: jax.Array
+    items: jax.Array
+    level_up: jax.Array
 
     def start_tick(self) -> EventLog:
         """The log at the start of a step: this step's counts cleared, the episode's kept."""
@@ -68,15 +109,52 @@ class EventLog:
             episode=self.episode.at[..., :rows, column].add(counts.astype(self.episode.dtype)),
         )
 
+    def record_item(self, name: str, happened, item_type, level, number=1) -> EventLog:
+        """An item event `name` (a key of ITEM_EVENT_TYPES) of each player where `happened`
+        [player_n], with its fields `item_type` and `level` (int or int [player_n]) and
+        `number` (the item's quantity; 1 for a single item)."""
+        happened = jnp.asarray(happened)
+        n = happened.shape[-1]
+        levels = self.items.shape[-1]
+        item_type = jnp.broadcast_to(jnp.asarray(item_type, jnp.int32), (n,))
+        level = jnp.broadcast_to(jnp.asarray(level, jnp.int32), (n,))
+        key = jnp.asarray(ITEM_KEY[name])[jnp.clip(item_type, 0, N_ITEM_TYPES - 1)]
+        key = jnp.where(happened, key, N_ITEM_KEYS)
+        number = jnp.broadcast_to(jnp.asarray(number, jnp.int32), (n,))
+        items = self.items.at[jnp.arange(n), key, jnp.clip(level, 1, levels) - 1].add(
+            number, mode="drop"
+        )
+        return self.replace(items=items).record(name, happened)
+
+    def record_level_up(self, skill: int, leveled: jax.Array, level: jax.Array) -> EventLog:
+        """LEVEL_UP (type = skill id 1..8, level = the new level) where `leveled` [player_n]."""
+        n = leveled.shape[-1]
+        best = jnp.where(leveled, jnp.maximum(self.level_up[:n, skill - 1], level), 0)
+        level_up = self.level_up.at[:n, skill - 1].max(best)
+        return self.replace(level_up=level_up).record("LEVEL_UP", leveled)
+
     def count(self, name: str, episode: bool = True) -> jax.Array:
         """int32 [E]: how often event `name` (e.g. "EAT_FOOD") was logged per entity."""
         log = self.episode if episode else self.tick
         return log[..., EVENT_COLUMN[EVENT_CODES[name]]]
 
+    def item_number(self, name: str, item_type: int, min_level: int = 1) -> jax.Array:
+        """int32 [player_n]: the summed `number` of event `name` with that item type and level
+        >= `min_level` over the episode (e.g. harvested Potions of level >= 2)."""
+        key = int(ITEM_KEY[name][item_type])
+        if key == N_ITEM_KEYS:
+            raise ValueError(
+                f"item_type {item_type} is never logged by {name}; allowed: "
+                f"{ITEM_EVENT_TYPES[name]}"
+            )
+        return self.items[..., key, max(min_level, 1) - 1 :].sum(axis=-1)
 
-def empty_events(n_entities: int) -> EventLog:
+
+def empty_events(n_entities: int, n_players: int = 0, levels: int = 10) -> EventLog:
     return EventLog(
         tick=jnp.zeros((n_entities, N_EVENT_CODES), jnp.int16),
         episode=jnp.zeros((n_entities, N_EVENT_CODES), jnp.int32),
         go_farthest=jnp.zeros((n_entities,), jnp.int32),
+        items=jnp.zeros((n_players, N_ITEM_KEYS, levels), jnp.int32),
+        level_up=jnp.zeros((n_players, N_SKILLS), jnp.int32),
     )

@@ -12,10 +12,12 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
+from nmmo_jax import items as it
 from nmmo_jax import material as mat
 from nmmo_jax.config import Config
 from nmmo_jax.ops import INT16_MAX, INT16_MIN
 from nmmo_jax.state import N_ENTITY_COLUMNS, WorldState, material
+from nmmo_jax.systems import items as item_actions
 from nmmo_jax.systems.movement import N_DIRECTIONS, STAY
 
 
@@ -24,6 +26,8 @@ class ActionMask:
     """bool masks of the valid choices of every action head, [player_n, choices]."""
 
     move: jax.Array  # [N, 5]: N, S, E, W habitable; Stay always (SPEC 12.3)
+    use: jax.Array  # [N, C + 1]: inventory rows to Use; the last is the no-op (SPEC 12.3)
+    destroy: jax.Array  # [N, C + 1]: inventory rows to Destroy; the last is the no-op
 
 
 @struct.dataclass
@@ -42,6 +46,10 @@ class Observation:
                                       `entity`; the packed form is one slice per agent and the
                                       unpacking fuses into whatever reads it.
     agent        int16  [N, 31]       each agent's own row of `entities`
+    inventory    int16  [N, C, 16]    each agent's items, the reference's Inventory rows (SPEC
+                                      7.2 columns, items.ITEM_COLUMNS): occupied rows first in
+                                      item-id order, zero rows after; C = inventory capacity.
+                                      The Use/Destroy heads index these rows.
     action_mask  ActionMask           per head, bool [N, choices]
     Agents that are dead see zeros and may only choose no-ops.
     """
@@ -50,6 +58,7 @@ class Observation:
     entities: jax.Array
     window: jax.Array
     agent: jax.Array
+    inventory: jax.Array
     action_mask: ActionMask
 
     @property
@@ -142,13 +151,29 @@ def observe(state: WorldState, cfg: Config) -> Observation:
     alive = state.entities.alive[:n]
     window = observe_window(state, cfg)
     entities = entity_rows(state)
+    use, destroy = inventory_masks(state, cfg)
     return Observation(
         tick=state.tick,
         entities=entities,
         window=window,
         agent=entities[1 : n + 1],
-        action_mask=ActionMask(move=move_mask(window, alive, cfg)),
+        inventory=inventory_rows(state, cfg),
+        action_mask=ActionMask(move=move_mask(window, alive, cfg), use=use, destroy=destroy),
     )
+
+
+def inventory_rows(state: WorldState, cfg: Config) -> jax.Array:
+    """int16 [N, C, 16]: each player's Inventory rows (zeros for the dead)."""
+    rows = state.inventory.slots[..., : it.N_ITEM_COLUMNS]
+    return jnp.where(state.entities.alive[: cfg.player_n, None, None], rows, jnp.int16(0))
+
+
+def inventory_masks(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
+    """(use, destroy) bool [N, C + 1]; only the no-op without the item system."""
+    if cfg.item_system_enabled:
+        return item_actions.masks(state, cfg)
+    only_noop = jnp.zeros((cfg.player_n, item_actions.n_choices(cfg)), bool).at[:, -1].set(True)
+    return only_noop, only_noop
 
 
 def move_mask(window: jax.Array, alive: jax.Array, cfg: Config) -> jax.Array:
@@ -173,9 +198,12 @@ def reference_observation(state: WorldState, cfg: Config) -> dict:
     Returns a dict of arrays with a leading [player_n] axis: "CurrentTick" int16 [N],
     "AgentId" int16 [N], "Tile" int16 [N, 225, 3] (absolute row, absolute col, material),
     "Entity" int16 [N, 100, 31] (entities within the window in entity-table order, zero padded),
-    "ActionTargets" {"Move": {"Direction": int8 [N, 5]}}. Dead agents get the reference's empty
-    observation: zeros, AgentId kept, Move mask [0, 0, 0, 0, 1]. When more than PLAYER_N_OBS
-    entities are in view the nearest are kept (the reference crashes there; DEVIATIONS).
+    "Inventory" int16 [N, C, 16] (the agent's items in id order, zero padded),
+    "ActionTargets" {"Move": {"Direction": int8 [N, 5]}, "Use": {"InventoryItem": int8 [N, C + 1]},
+    "Destroy": {"InventoryItem": int8 [N, C + 1]}}. Dead agents get the reference's empty
+    observation: zeros, AgentId kept, Move mask [0, 0, 0, 0, 1], Use/Destroy only the no-op.
+    When more than PLAYER_N_OBS entities are in view the nearest are kept (the reference
+    crashes there; DEVIATIONS).
     This is the slow layout (a sort per agent): meant for adapters and porting, not training.
     """
     n = cfg.player_n
@@ -209,11 +237,17 @@ def reference_observation(state: WorldState, cfg: Config) -> dict:
         rows = jnp.pad(rows, ((0, 0), (0, k - rows.shape[1]), (0, 0)))
 
     mask = move_mask(observe_window(state, cfg), alive, cfg)
+    use, destroy = inventory_masks(state, cfg)
     agent_id = jnp.arange(1, n + 1, dtype=jnp.int16)
     return {
         "CurrentTick": jnp.where(alive, state.tick, 0).astype(jnp.int16),
         "AgentId": agent_id,
         "Tile": tile.astype(jnp.int16),
         "Entity": rows.astype(jnp.int16),
-        "ActionTargets": {"Move": {"Direction": mask.astype(jnp.int8)}},
+        "Inventory": inventory_rows(state, cfg),
+        "ActionTargets": {
+            "Move": {"Direction": mask.astype(jnp.int8)},
+            "Use": {"InventoryItem": use.astype(jnp.int8)},
+            "Destroy": {"InventoryItem": destroy.astype(jnp.int8)},
+        },
     }

@@ -17,6 +17,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from nmmo_jax import items
 from nmmo_jax import material as mat
 from nmmo_jax.config import Config
 from nmmo_jax.env import spawn_players
@@ -149,3 +150,37 @@ def depleted(state, row: int, col: int, cfg: Config, until: int):
     return state.replace(
         tiles=state.tiles.replace(regrow_at=state.tiles.regrow_at.at[r, c].set(until))
     )
+
+
+def give(
+    state,
+    cfg: Config,
+    player: int,
+    item_type: int,
+    level: int = 1,
+    quantity: int = 1,
+    equipped: bool = False,
+    listed_price: int = 0,
+):
+    """`state` with a new item in player `player`'s inventory, as the reference makes one (SPEC
+    7.2): the next id of the FIFO allocator, the stats of its type and level (items.new_item),
+    the row placed in id order. Items given one after another get increasing ids, so tests can
+    name rows by the order they were given. Raises ValueError if the inventory is full."""
+    if item_type not in items.ITEM_TYPES:
+        raise ValueError(f"item_type must be one of {items.ITEM_TYPES} (got {item_type!r})")
+    if not 1 <= player <= cfg.player_n:
+        raise ValueError(f"player must be in [1, {cfg.player_n}] (got {player})")
+    inv = state.inventory
+    i = player - 1
+    if int(items.space(inv.slots)[i]) == 0:
+        raise ValueError(f"player {player}'s inventory is full")
+    ids, new_id = items.allocate(inv.ids, jnp.ones((1,), bool))
+    row = items.new_item(item_type, level, cfg, item_id=new_id[0], owner_id=player)
+    row = row.at[items.COL["quantity"]].set(quantity)
+    row = row.at[items.COL["equipped"]].set(int(equipped))
+    row = row.at[items.COL["listed_price"]].set(listed_price)
+    row = row.at[items.COL["acquired"]].set(inv.received[i].astype(jnp.int16))
+    wants = jnp.arange(cfg.player_n) == i
+    slots = items.insert(inv.slots, jnp.broadcast_to(row, (cfg.player_n, row.shape[-1])), wants)
+    inv = inv.replace(slots=slots, received=inv.received + wants, ids=ids)
+    return state.replace(inventory=inv)

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 from flax import struct
 
 from nmmo_jax.events import EventLog
+from nmmo_jax.items import SLOT_WIDTH, ItemIds, empty_item_ids
 
 # The reference's EntityState columns, in order (SPEC 3.2). Each is one [E] array of EntityTable.
 ENTITY_COLUMNS = (
@@ -44,26 +45,6 @@ ENTITY_COLUMNS = (
 )
 N_ENTITY_COLUMNS = len(ENTITY_COLUMNS)
 SKILLS = ("melee", "range", "mage", "fishing", "herbalism", "prospecting", "carving", "alchemy")
-
-# The reference's ItemState columns (SPEC 7.2), kept per inventory slot.
-ITEM_COLUMNS = (
-    "id",
-    "type_id",
-    "owner_id",
-    "level",
-    "capacity",
-    "quantity",
-    "melee_attack",
-    "range_attack",
-    "mage_attack",
-    "melee_defense",
-    "range_defense",
-    "mage_defense",
-    "health_restore",
-    "resource_restore",
-    "equipped",
-    "listed_price",
-)
 
 
 @struct.dataclass
@@ -123,30 +104,20 @@ class EntityTable:
 
 @struct.dataclass
 class Inventory:
-    """Item slots per player (SPEC 7): each ITEM_COLUMNS field is int16 [player_n, capacity]
-    (the reference stores items as int16 too).
+    """Item slots per player (SPEC 7.2-7.3).
 
-    A slot is empty when `type_id == 0`. The market is the set of slots with `listed_price > 0`
-    (DESIGN: not a second copy); `listing_tick` records when they were listed (SPEC 8).
+    `slots`: int16 [player_n, capacity, items.SLOT_WIDTH], per slot the reference's 16 ItemState
+    columns (items.ITEM_COLUMNS) then `listing_tick` and `acquired`. Occupied slots (type_id > 0)
+    come first, in item-id order: the row order of the reference's Inventory observation, which
+    the InventoryItem actions index. The market is the set of slots with `listed_price > 0`
+    (DESIGN: not a second copy).
+    `received`: int32 [player_n], items received so far (the next `acquired` value).
+    `ids`: the item id allocator of the environment (items.ItemIds).
     """
 
-    id: jax.Array
-    type_id: jax.Array
-    owner_id: jax.Array
-    level: jax.Array
-    capacity: jax.Array
-    quantity: jax.Array
-    melee_attack: jax.Array
-    range_attack: jax.Array
-    mage_attack: jax.Array
-    melee_defense: jax.Array
-    range_defense: jax.Array
-    mage_defense: jax.Array
-    health_restore: jax.Array
-    resource_restore: jax.Array
-    equipped: jax.Array
-    listed_price: jax.Array
-    listing_tick: jax.Array
+    slots: jax.Array
+    received: jax.Array
+    ids: ItemIds
 
 
 @struct.dataclass
@@ -171,7 +142,7 @@ class WorldState:
     map_index     int32 []   which terrain of the map pool this episode uses (0-based)
     tiles         TileMap
     entities      EntityTable, [E] per column
-    inventory     Inventory, [player_n, item_inventory_capacity] per column
+    inventory     Inventory, slots [player_n, item_inventory_capacity, items.SLOT_WIDTH]
     events        EventLog
     """
 
@@ -184,7 +155,7 @@ class WorldState:
 
     @property
     def n_players(self) -> int:
-        return self.inventory.id.shape[-2]
+        return self.inventory.slots.shape[-3]
 
     @property
     def players(self) -> EntityTable:
@@ -211,6 +182,10 @@ def empty_entities(n_entities: int) -> EntityTable:
     return EntityTable(**fields)
 
 
-def empty_inventory(n_players: int, capacity: int) -> Inventory:
-    zeros = jnp.zeros((n_players, capacity), jnp.int16)
-    return Inventory(**{name: zeros for name in ITEM_COLUMNS}, listing_tick=zeros)
+def empty_inventory(cfg) -> Inventory:
+    n, capacity = cfg.player_n, cfg.item_inventory_capacity
+    return Inventory(
+        slots=jnp.zeros((n, capacity, SLOT_WIDTH), jnp.int16),
+        received=jnp.zeros((n,), jnp.int32),
+        ids=empty_item_ids(cfg),
+    )

@@ -219,7 +219,7 @@ def test_step_rejects_non_integer_actions(dtype):
 
 def test_step_rejects_a_nested_list_of_floats():
     with pytest.raises(ValueError, match="dtype"):
-        ENV.check_actions([[4.0]] * N)
+        ENV.check_actions([[4.0] * HEADS] * N)
 
 
 @pytest.mark.parametrize("value", [5, 6, 99, -1, -3, 2**31 - 1, -(2**31)])
@@ -236,7 +236,7 @@ def test_step_rejects_out_of_range_actions_eagerly(value):
 
 def test_step_rejects_out_of_range_actions_on_a_scenario():
     with pytest.raises(ValueError, match="move"):
-        ENV_S.step(KEY, STATE_S, jnp.array([[0], [5]], jnp.int32))
+        ENV_S.step(KEY, STATE_S, jnp.array([[0, 12, 12], [5, 12, 12]], jnp.int32))
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint32])
@@ -248,7 +248,7 @@ def test_check_actions_accepts_integer_dtypes_in_range(dtype):
 
 
 def test_check_actions_accepts_nested_lists():
-    out = ENV.check_actions([[i % 5] for i in range(N)])
+    out = ENV.check_actions([[i % 5, 12, 12] for i in range(N)])
     assert out.dtype == jnp.int32
     np.testing.assert_array_equal(np.asarray(out)[:, 0], np.arange(N) % 5)
 
@@ -320,14 +320,14 @@ def test_checked_step_reports_out_of_range_actions_inside_jit():
     env = nj.Env(cfg)
     checked = jax.jit(env.checked_step)
     key = jax.random.key(0)
-    err, out = checked(key, state, jnp.array([[0], [4]], jnp.int32))
+    err, out = checked(key, state, env.actions(move=jnp.array([0, 4])))
     assert err.get() is None
-    err, out = checked(key, state, jnp.array([[0], [7]], jnp.int32))
+    err, out = checked(key, state, env.actions(move=jnp.array([0, 7])))
     assert "actions[:, 0] (move) must be in [0, 5)" in err.get()
     with pytest.raises(Exception, match="move"):
         err.throw()
     # The outputs are those of the plain step, where the invalid action is a no-op (Stay).
-    plain = env.step(key, state, jnp.array([[0], [4]], jnp.int32))
+    plain = env.step(key, state, env.actions(move=jnp.array([0, 4])))
     np.testing.assert_array_equal(
         np.asarray(out[1].entities.row), np.asarray(plain[1].entities.row)
     )

@@ -51,16 +51,22 @@ ACTION = st.one_of(
 )
 
 
+# Use / Destroy: an inventory row, the no-op (12) or out of range.
+ITEM_ACTION = st.one_of(st.integers(0, 12), st.sampled_from([13, 99, -1, 2**31 - 1, -(2**31)]))
+
+
 @st.composite
 def action_arrays(draw, n_players: int):
-    """int32 [steps, n_players, 1]: 1 to MAX_STEPS steps (uniform, not biased to short runs)."""
+    """int32 [steps, n_players, 3] (move, use, destroy): 1 to MAX_STEPS steps (uniform, not
+    biased to short runs)."""
     steps = draw(st.integers(1, MAX_STEPS))
+    agent = st.tuples(ACTION, ITEM_ACTION, ITEM_ACTION)
     rows = draw(
         st.lists(
-            st.lists(ACTION, min_size=n_players, max_size=n_players), min_size=steps, max_size=steps
+            st.lists(agent, min_size=n_players, max_size=n_players), min_size=steps, max_size=steps
         )
     )
-    return np.array(rows, np.int64).astype(np.int32)[..., None]
+    return np.array(rows, np.int64).astype(np.int32)
 
 
 def vitals(n_players: int):

@@ -21,7 +21,7 @@ def test_jit_vmap_example_runs():
     scope = {}
     exec(compile(small, "README.md", "exec"), scope)  # noqa: S102
     assert scope["reward"].shape == (5, 8)
-    assert scope["actions"].shape == (5, 8, 1)
+    assert scope["actions"].shape == (5, 8, len(scope["env"].action_heads))
     assert int(scope["obs"].tick[0]) == 3
 
 

@@ -262,21 +262,21 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 def test_out_of_range_actions_inside_jit_are_stay():
     key = jax.random.key(2)
-    stay = jnp.full((OPEN_CFG.player_n, 1), STAY, jnp.int32)
+    stay = OPEN_ENV.actions(move=STAY)
     # Sanity: valid moves do move everyone (all four neighbours are grass).
-    moved = OPEN_STEP(key, OPEN_STATE, jnp.array([[0], [1], [2], [3], [0]], jnp.int32))
+    moved = OPEN_STEP(key, OPEN_STATE, OPEN_ENV.actions(move=jnp.array([0, 1, 2, 3, 0])))
     assert (np.asarray(moved[1].entities.row) != np.asarray(OPEN_STATE.entities.row)).any()
     assert (np.asarray(moved[1].entities.col) != np.asarray(OPEN_STATE.entities.col)).any()
 
     expected = OPEN_STEP(key, OPEN_STATE, stay)
     for bad in ([5], [99], [-3], [-1], [INT32_MAX], [INT32_MIN]):
-        actions = jnp.full((OPEN_CFG.player_n, 1), bad[0], jnp.int32)
+        actions = OPEN_ENV.actions(move=bad[0])
         assert_trees_equal(OPEN_STEP(key, OPEN_STATE, actions), expected)
-    mixed = jnp.array([[5], [99], [-3], [-1], [INT32_MIN]], jnp.int32)
+    mixed = OPEN_ENV.actions(move=jnp.array([5, 99, -3, -1, INT32_MIN]))
     assert_trees_equal(OPEN_STEP(key, OPEN_STATE, mixed), expected)
     # Mixed with valid moves: the out-of-range agents stay, the others move.
-    partly = jnp.array([[7], [1], [-3], [3], [99]], jnp.int32)
-    same = jnp.array([[STAY], [1], [STAY], [3], [STAY]], jnp.int32)
+    partly = OPEN_ENV.actions(move=jnp.array([7, 1, -3, 3, 99]))
+    same = OPEN_ENV.actions(move=jnp.array([STAY, 1, STAY, 3, STAY]))
     assert_trees_equal(OPEN_STEP(key, OPEN_STATE, partly), OPEN_STEP(key, OPEN_STATE, same))
 
 
@@ -314,7 +314,7 @@ def test_vmap_auto_reset_resets_only_finished_envs():
     _, states = AUTO_RESET(jax.random.split(jax.random.key(21), n_envs))
     # Env 0 is one step from the horizon; envs 1 and 2 have just started.
     states = states.replace(tick=jnp.array([HORIZON - 1, 0, 0], jnp.int32))
-    actions = jnp.full((n_envs, SHORT.player_n, 1), STAY, jnp.int32)
+    actions = jnp.broadcast_to(nj.Env(SHORT).noop_actions, (n_envs, SHORT.player_n, 3))
 
     for t in range(HORIZON):
         keys = jax.random.split(jax.random.fold_in(jax.random.key(22), t), n_envs)
@@ -359,7 +359,7 @@ def test_vmap_auto_reset_resets_an_env_whose_players_all_died():
     food = states.entities.food.at[1, : SHORT.player_n].set(0)
     water = states.entities.water.at[1, : SHORT.player_n].set(0)
     states = states.replace(entities=states.entities.replace(health=health, food=food, water=water))
-    actions = jnp.full((n_envs, SHORT.player_n, 1), STAY, jnp.int32)
+    actions = jnp.broadcast_to(nj.Env(SHORT).noop_actions, (n_envs, SHORT.player_n, 3))
     keys = jax.random.split(jax.random.key(24), n_envs)
     new_obs, new_states, reward, terminated, truncated, info = AUTO_STEP(keys, states, actions)
     np.testing.assert_array_equal(np.asarray(info["episode_over"]), [False, True, False])
@@ -377,7 +377,7 @@ def test_vmap_auto_reset_resets_an_env_whose_players_all_died():
 def test_vmap_auto_reset_batch_of_one_resets_exactly_when_over():
     # A batch of one takes a lax.cond instead of the while loop (nmmo_jax.env.VmapAutoReset).
     _, states = AUTO_RESET(jax.random.split(jax.random.key(25), 1))
-    actions = jnp.full((1, SHORT.player_n, 1), STAY, jnp.int32)
+    actions = nj.Env(SHORT).noop_actions[None]
     for t in range(HORIZON + 1):
         keys = jax.random.split(jax.random.fold_in(jax.random.key(26), t), 1)
         reset_keys = jax.vmap(jax.random.split)(keys)[:, 1]

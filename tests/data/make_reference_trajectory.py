@@ -14,9 +14,10 @@ deterministic function of the initial world and the Move actions:
   reference's Direction.edges order) without looking at the mask, so blocked moves occur too.
   Actions are built in increasing agent-id order (the reference executes moves in dict order).
 
-The profession skills still harvest (Herb/Ore/Tree/Crystal underfoot, Fish next to the agent) and
-draw from the RNG, but that only changes items and those tile materials, never position, food,
-water or health, and every harvested tile keeps its passability (SPEC 2.1).
+* PROFESSION_*_RESPAWN = 0 and WEAPON_DROP_PROB = 0: the profession skills harvest (Herb/Ore/
+  Tree/Crystal underfoot, Fish next to the agent) and their drop tables draw from the RNG, but
+  every entry then has probability 1 or 0, and harvested tiles never regrow, so skills, items and
+  tiles are deterministic as well.
 
 Writes reference_trajectory.npz next to this file:
   seed, steps, horizon       int64 scalars
@@ -69,6 +70,14 @@ def main():
     class Parity(nc.Default):
         NPC_N = 0
         RESOURCE_FOILAGE_RESPAWN = 0.0
+        # The professions harvest too; with these at 0 their tiles never regrow (no RNG draw)
+        # and the 2.5 % weapon entries never drop, so skills and tiles are deterministic too.
+        PROFESSION_TREE_RESPAWN = 0.0
+        PROFESSION_ORE_RESPAWN = 0.0
+        PROFESSION_CRYSTAL_RESPAWN = 0.0
+        PROFESSION_HERB_RESPAWN = 0.0
+        PROFESSION_FISH_RESPAWN = 0.0
+        WEAPON_DROP_PROB = 0.0
 
     cfg = Parity()
     cfg.set("PATH_CWD", tmp.name)

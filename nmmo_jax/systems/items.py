@@ -1,0 +1,179 @@
+"""The item actions Use (priority 10) and Destroy (40), their masks, and what death does to an
+inventory (SPEC 7.3, 8, 12.3, 3.4).
+
+Both heads choose an InventoryItem: a row of the agent's last Inventory observation (its slots,
+occupied first in id order), or the no-op index C = capacity. The reference decodes the index to
+an item before the tick runs, so a harvest that shifts the rows in between does not change which
+item is meant: `targets` reads the ids at the start of the step, the actions find them later.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from nmmo_jax import items as it
+from nmmo_jax import skills
+from nmmo_jax.config import Config
+from nmmo_jax.state import WorldState
+
+
+def n_choices(cfg: Config) -> int:
+    """InventoryItem choices: the slots plus the no-op (PROVIDE_NOOP_ACTION_TARGET)."""
+    return cfg.item_inventory_capacity + 1
+
+
+def targets(state: WorldState, index: jax.Array) -> jax.Array:
+    """int32 [N]: the id of the item each agent chose by row `index` [N] (0 = none)."""
+    return it.id_at(state.inventory.slots, index)
+
+
+def _requirement(state: WorldState, slots, n: int) -> jax.Array:
+    """int32 [N, C]: the level each slot's item asks for (SPEC 7.1)."""
+    levels = skills.requirement_levels(state.entities, n)
+    need = jnp.asarray(it.REQUIREMENT)[jnp.clip(it.column(slots, "type_id"), 0, it.N_TYPES - 1)]
+    return jnp.take_along_axis(levels, need, axis=-1)
+
+
+def use(state: WorldState, item_id: jax.Array, can_act: jax.Array, cfg: Config) -> WorldState:
+    """Use of the item `item_id` [N] (Use.call, Item.use; SPEC 7.3).
+
+    Requires the item in the inventory, the agent able to act, not in combat, the item not
+    listed and its level within the requirement. Equipment: unequips it if equipped; else the
+    slot's current item comes off and this one goes on (EQUIP_ITEM). A Ration restores food and
+    water, a Potion health, each capped at its maximum (CONSUME_ITEM); it is then destroyed.
+    """
+    n = cfg.player_n
+    inv, ent = state.inventory, state.entities
+    slots = inv.slots
+    found, k = it.find(slots, item_id)
+    row = jnp.take_along_axis(slots, k[:, None, None], axis=1)[:, 0].astype(jnp.int32)
+    item_type, level = row[:, it.COL["type_id"]], row[:, it.COL["level"]]
+    need = jnp.take_along_axis(_requirement(state, slots, n), k[:, None], axis=-1)[:, 0]
+    ok = (
+        found
+        & can_act
+        & (ent.freeze[:n] == 0)
+        & ~skills.in_combat(ent, state.tick, n, cfg)
+        & (row[:, it.COL["listed_price"]] == 0)
+        & (level <= need)
+    )
+    slot_of = jnp.asarray(it.EQUIPMENT_SLOT)[jnp.clip(item_type, 0, it.N_TYPES - 1)]
+    equipment = ok & (slot_of >= 0)
+    consumable = ok & (slot_of < 0)
+
+    # Equip / unequip (the target slot is emptied first: Equipment.use).
+    equipped = slots[..., it.COL["equipped"]] > 0
+    same_slot = (
+        jnp.asarray(it.EQUIPMENT_SLOT)[jnp.clip(it.column(slots, "type_id"), 0, it.N_TYPES - 1)]
+        == slot_of[:, None]
+    )
+    was_on = row[:, it.COL["equipped"]] > 0
+    this = jnp.arange(slots.shape[-2])[None, :] == k[:, None]
+    off = equipment[:, None] & equipped & same_slot
+    on = (equipment & ~was_on)[:, None] & this
+    new_equipped = jnp.where(off, 0, jnp.where(on, 1, slots[..., it.COL["equipped"]]))
+    slots = slots.at[..., it.COL["equipped"]].set(new_equipped.astype(jnp.int16))
+    events = state.events.record_item(
+        "EQUIP_ITEM", equipment & ~was_on, item_type, level, row[:, it.COL["quantity"]]
+    )
+
+    # Consume: the restore applies, the item is destroyed.
+    ration = consumable & (item_type == it.RATION)
+    potion = consumable & (item_type == it.POTION)
+    resource = row[:, it.COL["resource_restore"]]
+    food = jnp.where(ration, jnp.minimum(ent.food[:n] + resource, cfg.resource_base), ent.food[:n])
+    water = jnp.where(
+        ration, jnp.minimum(ent.water[:n] + resource, cfg.resource_base), ent.water[:n]
+    )
+    health = jnp.where(
+        potion,
+        jnp.minimum(ent.health[:n] + row[:, it.COL["health_restore"]], cfg.player_base_health),
+        ent.health[:n],
+    )
+    ent = ent.replace(
+        food=ent.food.at[:n].set(food),
+        water=ent.water.at[:n].set(water),
+        health=ent.health.at[:n].set(health),
+    )
+    events = events.record_item("CONSUME_ITEM", consumable, item_type, level)
+    slots = it.remove(slots, k, consumable)
+    ids = it.release(inv.ids, item_id, consumable)
+    return state.replace(entities=ent, inventory=inv.replace(slots=slots, ids=ids), events=events)
+
+
+def destroy(state: WorldState, item_id: jax.Array, can_act: jax.Array, cfg: Config):
+    """Destroy of the item `item_id` [N] (SPEC 8): not equipped, not in combat; a listing goes
+    with it (the market is the listed slots). DESTROY_ITEM carries no fields."""
+    n = cfg.player_n
+    inv, ent = state.inventory, state.entities
+    found, k = it.find(inv.slots, item_id)
+    equipped = jnp.take_along_axis(it.column(inv.slots, "equipped"), k[:, None], axis=-1)[:, 0]
+    ok = (
+        found
+        & can_act
+        & (ent.freeze[:n] == 0)
+        & ~skills.in_combat(ent, state.tick, n, cfg)
+        & (equipped == 0)
+    )
+    slots = it.remove(inv.slots, k, ok)
+    ids = it.release(inv.ids, item_id, ok)
+    events = state.events.record("DESTROY_ITEM", ok)
+    return state.replace(inventory=inv.replace(slots=slots, ids=ids), events=events)
+
+
+def discard_dead(state: WorldState, died: jax.Array) -> WorldState:
+    """The items of players culled this step are destroyed (EntityGroup.cull_entity, SPEC 3.4):
+    their ids are freed player by player in id order, each player's in the order it received
+    them (the reference's inventory.items)."""
+    inv = state.inventory
+    slots = inv.slots
+    full = it.occupied(slots) & died[:, None]
+    acquired = it.column(slots, "acquired")
+    # rank of each item among its owner's by acquisition (a 12 x 12 compare per player)
+    earlier = (acquired[:, None, :] < acquired[:, :, None]) & full[:, None, :]
+    rank = earlier.sum(axis=-1)
+    before = jnp.cumsum(full.sum(axis=-1)) - full.sum(axis=-1)
+    order = jnp.where(full, before[:, None] + rank, -1).reshape(-1)
+    total = full.sum()
+    # release() appends in array order, so put the ids in release order first
+    ids_in_order = (
+        jnp.zeros((order.shape[0],), jnp.int32)
+        .at[jnp.where(order >= 0, order, order.shape[0])]
+        .set(it.column(slots, "id").reshape(-1), mode="drop")
+    )
+    ids = it.release(inv.ids, ids_in_order, jnp.arange(order.shape[0]) < total)
+    slots = jnp.where(died[:, None, None], jnp.zeros_like(slots), slots)
+    return state.replace(inventory=inv.replace(slots=slots, ids=ids))
+
+
+def refresh_item_level(state: WorldState, cfg: Config) -> WorldState:
+    """item_level = sum of the levels of the equipped items, refreshed in the entity update at the
+    start of a tick, so the column lags equipment changes by one tick (SPEC 3.2, 18.9)."""
+    n = cfg.player_n
+    ent = state.entities
+    level = it.equipment_totals(state.inventory.slots)["level"]
+    level = jnp.where(ent.alive[:n], level, ent.item_level[:n])
+    return state.replace(entities=ent.replace(item_level=ent.item_level.at[:n].set(level)))
+
+
+def masks(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
+    """(use, destroy) bool [N, C + 1] (SPEC 12.3), from the state after a step: the rows the
+    agent may Use (not listed, level within the requirement) or Destroy (not equipped); none
+    while in combat (CurrentTick - latest_combat_tick < 3) or dead; the no-op always."""
+    n = cfg.player_n
+    slots = state.inventory.slots
+    ent = state.entities
+    free = ent.alive[:n] & ~skills.in_combat(ent, state.tick, n, cfg)
+    full = it.occupied(slots) & free[:, None]
+    usable = (
+        full
+        & (slots[..., it.COL["listed_price"]] == 0)
+        & (it.column(slots, "level") <= _requirement(state, slots, n))
+    )
+    destroyable = full & (slots[..., it.COL["equipped"]] == 0)
+    noop = jnp.ones((n, 1), bool)
+    return (
+        jnp.concatenate([usable, noop], axis=-1),
+        jnp.concatenate([destroyable, noop], axis=-1),
+    )
