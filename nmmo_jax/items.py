@@ -171,15 +171,38 @@ def space(slots: jax.Array) -> jax.Array:
 
 def insert(slots: jax.Array, item: jax.Array, wants: jax.Array) -> jax.Array:
     """Puts `item` [N, SLOT_WIDTH] into each player's slots where `wants` [N], keeping occupied
-    slots first and in id order (the caller checked there is space). Shifts are static slices
-    and selects; no gather."""
+    slots first and in id order (the caller checked there is space)."""
+    return insert_many(slots, item[:, None], wants[:, None])
+
+
+def insert_many(slots: jax.Array, new: jax.Array, wants: jax.Array, add=None) -> jax.Array:
+    """Puts the rows `new` [N, J, SLOT_WIDTH] where `wants` [N, J] (distinct ids; the caller
+    checked there is space) into each player's slots, keeping occupied slots first and in id
+    order, and adds `add` (int [N, C] or None) to the quantity of the existing slots.
+
+    One pass over the inventory: an existing row s moves to s + (new rows with smaller ids), a
+    new row goes after the existing and new rows with smaller ids, and each output slot selects
+    among J + 1 shifted copies and the J new rows. The inventory is the widest per-player array
+    of the step, so passes over it, not arithmetic, set the cost (docs/PERFORMANCE.md)."""
     ids, full = column(slots, "id"), occupied(slots)
-    position = (full & (ids < item[:, None, COL["id"]])).sum(axis=-1)
-    index = jnp.arange(slots.shape[-2])[None, :, None]
-    later = jnp.concatenate([jnp.zeros_like(slots[:, :1]), slots[:, :-1]], axis=1)
-    position = position[:, None, None]
-    moved = jnp.where(index < position, slots, jnp.where(index == position, item[:, None], later))
-    return jnp.where(wants[:, None, None], moved, slots)
+    new_ids = new[..., COL["id"]].astype(jnp.int32)  # [N, J]
+    count = new.shape[1]
+    capacity = slots.shape[-2]
+    target = (full[:, None, :] & (ids[:, None, :] < new_ids[:, :, None])).sum(-1)  # [N, J]
+    target = target + (wants[:, None, :] & (new_ids[:, None, :] < new_ids[:, :, None])).sum(-1)
+    slot = jnp.arange(capacity)[None, :, None]  # [1, C, 1]
+    lands = wants[:, None, :] & (target[:, None, :] == slot)  # [N, C, J]: new row j lands at o
+    shift = (wants[:, None, :] & (target[:, None, :] < slot)).sum(-1)  # [N, C]: rows before o
+    rows = slots
+    if add is not None:
+        rows = with_column(slots, "quantity", slots[..., COL["quantity"]] + add)
+    out = rows
+    for k in range(1, count + 1):
+        shifted = jnp.concatenate([jnp.zeros_like(rows[:, :k]), rows[:, :-k]], axis=1)
+        out = jnp.where((shift == k)[..., None], shifted, out)
+    for j in range(count):
+        out = jnp.where(lands[..., j, None], new[:, j, None], out)
+    return out
 
 
 def remove(slots: jax.Array, index: jax.Array, wants: jax.Array) -> jax.Array:
@@ -207,12 +230,11 @@ def id_at(slots: jax.Array, index: jax.Array) -> jax.Array:
     return jnp.where(valid, ids, 0)
 
 
-def set_column(slots: jax.Array, name: str, index: jax.Array, value, wants) -> jax.Array:
-    """Sets column `name` of slot `index` [N] to `value` where `wants` [N]."""
-    hit = (jnp.arange(slots.shape[-2])[None, :] == index[:, None]) & wants[:, None]
-    col = COL[name]
-    new = jnp.where(hit, jnp.asarray(value, jnp.int16)[..., None], slots[..., col])
-    return slots.at[..., col].set(new)
+def with_column(slots: jax.Array, name: str, value: jax.Array) -> jax.Array:
+    """`slots` with column `name` replaced by `value` [N, C]. An elementwise select, so it fuses
+    into the pass that consumes it (`.at[..., col].set` would write a copy first)."""
+    is_col = jnp.arange(slots.shape[-1]) == COL[name]
+    return jnp.where(is_col, jnp.asarray(value, slots.dtype)[..., None], slots)
 
 
 def equipment_totals(slots: jax.Array) -> dict[str, jax.Array]:
@@ -230,14 +252,15 @@ def equipment_totals(slots: jax.Array) -> dict[str, jax.Array]:
     }
 
 
-def held_tool_level(slots: jax.Array, tool_type: int) -> jax.Array:
-    """int32 [N]: level of the equipped tool of `tool_type` in the held slot, -1 if none."""
-    held = (
-        occupied(slots)
-        & (slots[..., COL["equipped"]] > 0)
-        & (slots[..., COL["type_id"]] == tool_type)
+def held_item(slots: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(type_id, level) int32 [N] of the equipped weapon or tool in the held slot (0, 0 if
+    none): weapons and tools share it (SPEC 7.3)."""
+    type_id = column(slots, "type_id")
+    held = (slots[..., COL["equipped"]] > 0) & (type_id >= SPEAR) & (type_id <= CHISEL)
+    return (
+        jnp.where(held, type_id, 0).max(axis=-1),
+        jnp.where(held, column(slots, "level"), 0).max(axis=-1),
     )
-    return jnp.max(jnp.where(held, column(slots, "level"), -1), axis=-1)
 
 
 # --- item ids: the reference's FIFO free list (SPEC 7.2)

@@ -55,6 +55,21 @@ CHARS = {
 }
 POSITIONS = {1: (1, 1), 2: (1, 4), 3: (2, 2), 4: (1, 1), 5: (1, 1), 6: (2, 3), 7: (3, 11)}
 ALIVE = {1, 2, 3, 4, 5, 7}
+# Impassable materials (SPEC 2.1), written out here rather than read from nmmo_jax.material.
+IMPASSABLE = {m.VOID, m.WATER, m.STONE, m.OCEAN, m.FISH}
+# Move masks [N, S, E, W, Stay] of DRAWING, read off the drawing by hand (SPEC 12.3): 1, 4 and 5
+# at (1, 1) have grass on all four sides (the water at (0, 0) is diagonal); 2 at (1, 4) has grass
+# N, E, W and ore S; 3 at (2, 2) has grass all round (dead 6 stands on (2, 3)); 7 at (3, 11), the
+# drawing's corner, has the void border S and E; the dead 6 may only Stay.
+MOVE_MASK = {
+    1: [1, 1, 1, 1, 1],
+    2: [1, 1, 1, 1, 1],
+    3: [1, 1, 1, 1, 1],
+    4: [1, 1, 1, 1, 1],
+    5: [1, 1, 1, 1, 1],
+    6: [0, 0, 0, 0, 1],
+    7: [1, 0, 0, 1, 1],
+}
 B = CFG.map_border
 OBS = OBSERVE(STATE, CFG)
 REF = REFERENCE(STATE, CFG)
@@ -99,15 +114,19 @@ def test_observation_shapes_and_dtypes_small():
         "tile": ((n, D, D), np.int8),
         "entity": ((n, D, D, 2), np.int16),
         "agent": ((n, 31), np.int16),
+        "inventory": ((n, 12, 16), np.int16),  # SPEC 11: Inventory (12, 16) per agent
     }
     for name, (shape, dtype) in expected.items():
         leaf = getattr(obs, name)
         assert leaf.shape == shape and leaf.dtype == dtype, name
     assert obs.action_mask.move.shape == (n, 5) and obs.action_mask.move.dtype == np.bool_
+    for head in ("use", "destroy"):  # SPEC 12.1: InventoryItem = 12 rows + the no-op
+        mask = getattr(obs.action_mask, head)
+        assert mask.shape == (n, 13) and mask.dtype == np.bool_, head
     assert len(ENTITY_COLUMNS) == 31
-    # The pytree leaves: tick, entities, window, agent, action_mask.move (tile and entity are
-    # views of the packed window).
-    assert len(jax.tree.leaves(obs)) == 5
+    # The pytree leaves: tick, entities, window, agent, inventory, and the masks move, use,
+    # destroy (tile and entity are views of the packed window).
+    assert len(jax.tree.leaves(obs)) == 8
     window = np.asarray(obs.window)
     np.testing.assert_array_equal(np.asarray(obs.tile), window & 0xF)
     np.testing.assert_array_equal(np.asarray(obs.entity)[..., 0], (window >> 4) & 0x3FFF)
@@ -207,19 +226,46 @@ def test_entity_table_rows():
 
 def test_move_mask_is_habitability_of_the_neighbours():
     mask = np.asarray(OBS.action_mask.move)
+    assert mask.dtype == np.bool_
     for pid in range(1, CFG.player_n + 1):
         r, c = POSITIONS[pid]
         if pid in ALIVE:
             neighbours = [(r - 1, c), (r + 1, c), (r, c + 1), (r, c - 1)]  # N, S, E, W
-            expected = [bool(m.is_passable(drawing_material(*p))) for p in neighbours] + [True]
+            expected = [drawing_material(*p) not in IMPASSABLE for p in neighbours] + [True]
         else:
             expected = [False] * 4 + [True]
         np.testing.assert_array_equal(mask[pid - 1], expected, err_msg=str(pid))
-    # Player 1 at (1, 1): grass all around (the water is diagonal); player 2 at (1, 4): ore south
-    np.testing.assert_array_equal(mask[0], [1, 1, 1, 1, 1])
-    np.testing.assert_array_equal(mask[1], [1, 1, 1, 1, 1])
-    # Player 7 at (3, 11), the drawing's corner: south and east are Void.
-    np.testing.assert_array_equal(mask[6], [1, 0, 0, 1, 1])
+        np.testing.assert_array_equal(mask[pid - 1], MOVE_MASK[pid], err_msg=str(pid))
+
+
+# A second world whose agents have every impassable material next to them (SPEC 2.1, 12.3).
+# Player 1: water N, depleted foilage S (shows Scrub: habitable), scrub E, stone W.
+# Player 2: depleted fish N (shows Ocean), stone S, foilage E, fish W.
+# Player 3: ocean N, the void border S and E, grass W. Player 4 is dead.
+MASK_DRAWING = """
+. ~ . . x . .
+# 1 , x 2 f =
+. f . . # . 3
+"""
+MASK_CFG, MASK_STATE = scenario.build(
+    MASK_DRAWING, players={4: dict(row=0, col=0, alive=False, health=0)}
+)
+MASK_STATE = scenario.depleted(MASK_STATE, 2, 1, MASK_CFG, until=100)
+MASK_STATE = scenario.depleted(MASK_STATE, 0, 4, MASK_CFG, until=100)
+MASK_EXPECTED = [
+    [0, 1, 1, 0, 1],
+    [0, 0, 1, 0, 1],
+    [0, 0, 0, 1, 1],
+    [0, 0, 0, 0, 1],
+]
+
+
+def test_move_mask_next_to_every_impassable_material():
+    obs = OBSERVE(MASK_STATE, MASK_CFG)
+    np.testing.assert_array_equal(np.asarray(obs.action_mask.move), MASK_EXPECTED)
+    ref = REFERENCE(MASK_STATE, MASK_CFG)["ActionTargets"]["Move"]["Direction"]
+    assert ref.dtype == np.int8
+    np.testing.assert_array_equal(np.asarray(ref), MASK_EXPECTED)
 
 
 # --- reference_observation (SPEC 11)
@@ -227,7 +273,12 @@ def test_move_mask_is_habitability_of_the_neighbours():
 
 def test_reference_observation_keys_shapes_dtypes():
     n = CFG.player_n
-    assert set(REF) == {"CurrentTick", "AgentId", "Tile", "Entity", "ActionTargets"}
+    assert set(REF) == {"CurrentTick", "AgentId", "Tile", "Entity", "Inventory", "ActionTargets"}
+    assert REF["Inventory"].shape == (n, 12, 16) and REF["Inventory"].dtype == np.int16
+    assert set(REF["ActionTargets"]) == {"Move", "Use", "Destroy"}
+    for head in ("Use", "Destroy"):
+        mask = REF["ActionTargets"][head]["InventoryItem"]
+        assert mask.shape == (n, 13) and mask.dtype == np.int8, head
     assert REF["CurrentTick"].shape == (n,) and REF["CurrentTick"].dtype == np.int16
     assert REF["AgentId"].shape == (n,) and REF["AgentId"].dtype == np.int16
     assert REF["Tile"].shape == (n, D * D, 3) and REF["Tile"].dtype == np.int16
@@ -277,7 +328,7 @@ def test_reference_observation_masks_and_ids():
     tick = np.asarray(REF["CurrentTick"])
     np.testing.assert_array_equal(tick, [TICK if p in ALIVE else 0 for p in range(1, 8)])
     move = np.asarray(REF["ActionTargets"]["Move"]["Direction"])
-    np.testing.assert_array_equal(move, np.asarray(OBS.action_mask.move).astype(np.int8))
+    np.testing.assert_array_equal(move, [MOVE_MASK[pid] for pid in range(1, CFG.player_n + 1)])
 
 
 def test_reference_observation_of_a_dead_agent():
@@ -330,9 +381,18 @@ def test_reference_observation_agrees_with_observe_on_a_real_map():
     row = np.asarray(state.entities.row[:n])
     col = np.asarray(state.entities.col[:n])
     np.testing.assert_array_equal(tile[:, D * R + R, :2], np.stack([row, col], axis=-1))
-    np.testing.assert_array_equal(
-        np.asarray(ref["ActionTargets"]["Move"]["Direction"]), np.asarray(obs.action_mask.move)
+    # The Move masks, worked out from the generated map: a neighbour is habitable unless its base
+    # material is impassable (SPEC 2.1, 12.3); everyone is alive at reset.
+    base = np.asarray(state.tiles.base)
+    neighbours = np.stack(
+        [base[row - 1, col], base[row + 1, col], base[row, col + 1], base[row, col - 1]], axis=-1
+    )  # N, S, E, W
+    expected = np.concatenate(
+        [~np.isin(neighbours, list(IMPASSABLE)), np.ones((n, 1), bool)], axis=-1
     )
+    assert not expected[:, :4].all()  # agents on the edge have the void border next to them
+    np.testing.assert_array_equal(np.asarray(obs.action_mask.move), expected)
+    np.testing.assert_array_equal(np.asarray(ref["ActionTargets"]["Move"]["Direction"]), expected)
     # Every row id in the compact entity window is listed (by id) in the reference Entity rows.
     ids = np.asarray(ref["Entity"])[..., COL["id"]]
     window = np.asarray(obs.entity)

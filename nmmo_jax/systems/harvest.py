@@ -109,10 +109,12 @@ def harvest(state: WorldState, key: jax.Array, cfg: Config) -> WorldState:
     return state.replace(entities=ent, events=events)
 
 
-def _drop_level(slots, tool_type: int, cfg: Config):
+def _drop_level(held, tool_type: int, cfg: Config):
     """int32 [N]: 1, or min(1 + tool level, 10) with the matching tool held (SPEC 4.2)."""
-    tool = it.held_tool_level(slots, tool_type)
-    return jnp.where(tool >= 0, jnp.minimum(1 + tool, cfg.progression_level_max), 1)
+    held_type, held_level = held
+    return jnp.where(
+        held_type == tool_type, jnp.minimum(1 + held_level, cfg.progression_level_max), 1
+    )
 
 
 def _drop_items(state, key, fishes, takes, under, cfg: Config) -> WorldState:
@@ -127,57 +129,61 @@ def _drop_items(state, key, fishes, takes, under, cfg: Config) -> WorldState:
     inv = state.inventory
     slots = inv.slots
 
-    # Types and levels of the three possible drops.
-    ration_level = _drop_level(slots, it.ROD, cfg)
-    primary_type = jnp.zeros((n,), jnp.int32)
-    weapon_type = jnp.zeros((n,), jnp.int32)
-    primary_level = jnp.ones((n,), jnp.int32)
-    for material, _, drop, weapon in UNDERFOOT:
-        here = under == material
-        primary_type = jnp.where(here, drop, primary_type)
-        weapon_type = jnp.where(here, weapon or 0, weapon_type)
-        primary_level = jnp.where(
-            here, _drop_level(slots, it.TOOL_FOR[material], cfg), primary_level
-        )
+    # The three possible drops, [N, SLOT_WIDTH] each. Rows are built from constants per type and
+    # chosen with selects: a table lookup by a dynamic type would be a gather that XLA re-runs for
+    # every element of the inventory selects it feeds (docs/PERFORMANCE.md).
+    owner = jnp.arange(1, n + 1)
+    held = it.held_item(slots)
+    ration = it.new_item(it.RATION, _drop_level(held, it.ROD, cfg), cfg, owner_id=owner)
+    primary = jnp.zeros_like(ration)
+    weapon = jnp.zeros_like(ration)
+    for material, _, drop, weapon_type in UNDERFOOT:
+        here = (under == material)[:, None]
+        level = _drop_level(held, it.TOOL_FOR[material], cfg)
+        primary = jnp.where(here, it.new_item(drop, level, cfg, owner_id=owner), primary)
+        if weapon_type is not None:
+            weapon = jnp.where(here, it.new_item(weapon_type, level, cfg, owner_id=owner), weapon)
     weapon_drops = jnp.zeros((n,), bool)
     if cfg.equipment_system_enabled and cfg.weapon_drop_prob > 0:
         u = jax.random.uniform(jax.random.fold_in(key, WEAPON_KEY), (n,))
-        weapon_drops = takes & (weapon_type > 0) & (u < cfg.weapon_drop_prob)
+        weapon_drops = takes & (weapon[:, it.COL["type_id"]] > 0) & (u < cfg.weapon_drop_prob)
 
     made = jnp.stack([fishes, takes, weapon_drops], axis=-1)  # [N, 3]
     ids, new_ids = it.allocate(inv.ids, made.reshape(-1))
     new_ids = new_ids.reshape(n, 3)
-    drops = [
-        (it.RATION, ration_level),
-        (primary_type, primary_level),
-        (weapon_type, primary_level),
-    ]
-    received = inv.received
+    # Each drop goes in if a slot is free after the drops before it (Inventory.space); the
+    # primary drop, ammunition, merges into a held stack of its (type, level) instead.
+    free = it.space(slots)
     events = state.events
-    freed = []
-    for d, (item_type, level) in enumerate(drops):
+    rows, inserts, freed = [], [], []
+    add = None
+    for d, item in enumerate((ration, primary, weapon)):
         wants = made[:, d]
-        item = it.new_item(
-            item_type, level, cfg, item_id=new_ids[:, d], owner_id=jnp.arange(1, n + 1)
-        )
-        item = item.at[:, it.COL["acquired"]].set(received.astype(jnp.int16))
-        fits = wants & (it.space(slots) > 0)
-        # Ammunition of a (type, level) already held merges into that stack.
-        stack = (
-            it.occupied(slots)
-            & (it.column(slots, "type_id") == jnp.asarray(item_type)[..., None])
-            & (it.column(slots, "level") == level[:, None])
-        )
-        stackable = jnp.isin(jnp.asarray(item_type), jnp.asarray(it.AMMUNITION))
-        merges = fits & stackable & stack.any(axis=-1)
-        quantity = it.column(slots, "quantity") + (stack & merges[:, None])
-        slots = slots.at[..., it.COL["quantity"]].set(quantity.astype(jnp.int16))
-        inserts = fits & ~merges
-        slots = it.insert(slots, item, inserts)
-        received = received + inserts
+        item_type, level = item[:, it.COL["type_id"]], item[:, it.COL["level"]]
+        fits = wants & (free > 0)
+        merges = jnp.zeros_like(fits)
+        if d == PRIMARY_DROP:
+            stack = (
+                it.occupied(slots)
+                & (slots[..., it.COL["type_id"]] == item_type[:, None])
+                & (slots[..., it.COL["level"]] == level[:, None])
+            )
+            stackable = (item_type >= it.WHETSTONE) & (item_type <= it.RUNES)
+            merges = fits & stackable & stack.any(axis=-1)
+            add = stack & merges[:, None]
+        goes_in = fits & ~merges
+        free = free - goes_in
+        item = item.at[:, it.COL["id"]].set(new_ids[:, d].astype(jnp.int16))
+        acquired = inv.received + sum(inserts) if inserts else inv.received
+        item = item.at[:, it.COL["acquired"]].set(acquired.astype(jnp.int16))
+        rows.append(item)
+        inserts.append(goes_in)
         events = events.record_item("HARVEST_ITEM", fits, item_type, level)
-        freed.append(wants & ~inserts)
-    freed = jnp.stack(freed, axis=-1)
-    ids = it.release(ids, new_ids.reshape(-1), freed.reshape(-1))
+        freed.append(wants & ~goes_in)
+    inserts_ = jnp.stack(inserts, axis=-1)
+    slots = it.insert_many(slots, jnp.stack(rows, axis=1), inserts_, add)
+    received = inv.received + inserts_.sum(axis=-1)
+    # Destroyed drops (no space, or merged into a stack) free their ids in drop order.
+    ids = it.release(ids, new_ids.reshape(-1), jnp.stack(freed, axis=-1).reshape(-1))
     inv = inv.replace(slots=slots, received=received, ids=ids)
     return state.replace(inventory=inv, events=events)

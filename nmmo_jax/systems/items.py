@@ -73,7 +73,7 @@ def use(state: WorldState, item_id: jax.Array, can_act: jax.Array, cfg: Config) 
     off = equipment[:, None] & equipped & same_slot
     on = (equipment & ~was_on)[:, None] & this
     new_equipped = jnp.where(off, 0, jnp.where(on, 1, slots[..., it.COL["equipped"]]))
-    slots = slots.at[..., it.COL["equipped"]].set(new_equipped.astype(jnp.int16))
+    slots = it.with_column(slots, "equipped", new_equipped)  # fuses into the removal below
     events = state.events.record_item(
         "EQUIP_ITEM", equipment & ~was_on, item_type, level, row[:, it.COL["quantity"]]
     )

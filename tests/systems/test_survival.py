@@ -193,6 +193,119 @@ def test_resilient_damage_is_reduced_and_truncated():
     np.testing.assert_array_equal(players(state, "health"), [93, 84])
 
 
+def test_resilient_players_take_half_the_default_damage():
+    cfg, state = scenario.build(
+        "1 . 2 . 3 . 4 . 5",
+        players={
+            1: dict(food=0, resilient=True),
+            2: dict(water=0, resilient=True),
+            3: dict(food=0, water=0, resilient=True),
+            4: dict(food=0),
+            5: dict(food=0, water=0),
+        },
+    )
+    assert (cfg.resource_starvation_rate, cfg.resource_dehydration_rate) == (10, 10)
+    assert cfg.resource_damage_reduction == 0.5
+    _, state, _, _, _, _ = step(cfg, state)
+    # Resilient: int(10 * 0.5) = 5 per empty bar (SPEC 1.3, 3.3); nobody regenerates (an empty
+    # bar is not > 50). 1, 2: 100 - 5; 3: 100 - 5 - 5; 4: 100 - 10; 5: 100 - 10 - 10.
+    np.testing.assert_array_equal(players(state, "health"), [95, 95, 90, 90, 80])
+
+
+def test_resilient_player_starves_twice_as_slowly_next_to_water():
+    cfg, state = scenario.build("1 ~ 2", players={1: dict(food=0, resilient=True), 2: dict(food=0)})
+    health, terminated = [], []
+    for _ in range(20):
+        _, state, _, t, _, _ = step(cfg, state)
+        health.append(players(state, "health").tolist())
+        terminated.append(np.asarray(t).tolist())
+    # Both drink every tick (water 100), food stays 0: the resilient 1 loses 5 a tick and dies in
+    # step 20; 2 loses 10 a tick and dies in step 10, then stays at 0.
+    assert [h[0] for h in health] == [100 - 5 * k for k in range(1, 21)]
+    assert [h[1] for h in health] == [max(100 - 10 * k, 0) for k in range(1, 21)]
+    assert [t[0] for t in terminated] == [False] * 19 + [True]
+    assert [t[1] for t in terminated] == [False] * 9 + [True] + [False] * 10
+
+
+def test_resilient_population_spawns_resilient_players():
+    # RESOURCE_RESILIENT_POPULATION 0.5 of 8 players: round(0.5 * 8) = 4 spawn resilient (SPEC 3.1)
+    # and take 5 instead of 10 from an empty food bar.
+    drawing = "1 . 2 . 3 . 4 . 5 . 6 . 7 . 8"
+    cfg, state = scenario.build(
+        drawing, players={p: dict(food=0) for p in range(1, 9)}, resource_resilient_population=0.5
+    )
+    resilient = players(state, "resilient")
+    assert resilient.sum() == 4
+    _, state, _, _, _, _ = step(cfg, state)
+    np.testing.assert_array_equal(players(state, "health"), np.where(resilient, 95, 90))
+
+
+def test_no_resilient_players_without_damage_reduction():
+    # The reference flags players resilient only when RESOURCE_DAMAGE_REDUCTION > 0
+    # (PlayerManager.spawn), so with reduction 0 everyone takes the full 10.
+    cfg, state = scenario.build(
+        "1 . 2 . 3 . 4",
+        players={p: dict(food=0) for p in range(1, 5)},
+        resource_resilient_population=1.0,
+        resource_damage_reduction=0.0,
+    )
+    assert not players(state, "resilient").any()
+    _, state, _, _, _, _ = step(cfg, state)
+    np.testing.assert_array_equal(players(state, "health"), [90, 90, 90, 90])
+
+
+# --- PLAYER_HEALTH_INCREMENT (SPEC 1.2, 3.3 step 4)
+
+
+def test_health_increment_comes_before_the_resource_update_and_is_capped():
+    cfg, state = scenario.build(
+        "1 . 2 . 3 . 4 . 5 . 6 . 7",
+        players={
+            1: dict(health=50),
+            2: dict(health=50, food=0, water=0),
+            3: dict(health=95, food=0),
+            4: dict(health=50, food=50, water=50),
+            5: dict(health=15, food=0, water=0),
+            6: dict(health=0, alive=False),
+            7: dict(health=95),
+        },
+        player_health_increment=10,
+    )
+    _, state, _, terminated, _, _ = step(cfg, state)
+    # health + 10, capped at 100, then the resource update on last tick's food and water:
+    # 1: 50 + 10 = 60, fed (100 > 50 and 100 > 50): + 10 = 70.
+    # 2: 50 + 10 = 60, starving and dehydrated: - 10 - 10 = 40.
+    # 3: 95 + 10 = 105, capped at 100 first, then - 10 (food 0; no regeneration) = 90.
+    # 4: 50 + 10 = 60; 50 is not > 50: no regeneration, no damage.
+    # 5: 15 + 10 = 25 - 20 = 5: alive (without the increment 15 - 20 kills).
+    # 6: dead, stays dead at 0. 7: 95 + 10 -> 100, + 10 -> 100.
+    np.testing.assert_array_equal(players(state, "health"), [70, 40, 90, 60, 5, 0, 100])
+    np.testing.assert_array_equal(players(state, "alive"), [1, 1, 1, 1, 1, 0, 1])
+    assert not np.asarray(terminated).any()
+
+    _, state, _, terminated, _, _ = step(cfg, state)
+    # Food and water now read 95 (1, 7), 0 (2, 5), 0 and 95 (3), 45 (4):
+    # 1: 70 + 10 + 10 = 90. 2: 40 + 10 - 20 = 30. 3: 90 + 10 - 10 = 90. 4: 60 + 10 = 70.
+    # 5: 5 + 10 - 20 < 0: dead at 0. 7: 100.
+    np.testing.assert_array_equal(players(state, "health"), [90, 30, 90, 70, 0, 0, 100])
+    np.testing.assert_array_equal(np.asarray(terminated), [0, 0, 0, 0, 1, 0, 0])
+
+
+def test_health_increment_applies_to_immortal_players():
+    # IMMORTAL skips the resource update (SPEC 3.3 step 5), not the increment of step 4.
+    cfg, state = scenario.build(
+        "1 . 2",
+        players={1: dict(health=50, food=0, water=0), 2: dict(health=95)},
+        player_health_increment=10,
+        immortal=True,
+    )
+    _, state, _, _, _, _ = step(cfg, state)
+    np.testing.assert_array_equal(players(state, "health"), [60, 100])
+    np.testing.assert_array_equal(players(state, "food"), [0, 100])
+    _, state, _, _, _, _ = step(cfg, state)
+    np.testing.assert_array_equal(players(state, "health"), [70, 100])
+
+
 def test_immortal_config_changes_nothing():
     cfg, state = scenario.build(
         """
