@@ -14,6 +14,7 @@ import numpy as np
 from flax import struct
 
 from nmmo_jax import material as mat
+from nmmo_jax import ops
 from nmmo_jax.config import Config
 
 # --- type ids (SPEC 7.1); there is no type 1, gold is not an item
@@ -169,48 +170,46 @@ def space(slots: jax.Array) -> jax.Array:
     return slots.shape[-2] - occupied(slots).sum(axis=-1, dtype=jnp.int32)
 
 
-def insert(slots: jax.Array, item: jax.Array, wants: jax.Array) -> jax.Array:
-    """Puts `item` [N, SLOT_WIDTH] into each player's slots where `wants` [N], keeping occupied
-    slots first and in id order (the caller checked there is space)."""
-    return insert_many(slots, item[:, None], wants[:, None])
+def first_free(slots: jax.Array) -> jax.Array:
+    """int32 [N]: the first empty slot of each inventory (C when full)."""
+    empty = ~occupied(slots)
+    return jnp.where(empty.any(axis=-1), jnp.argmax(empty, axis=-1), slots.shape[-2]).astype(
+        jnp.int32
+    )
 
 
-def insert_many(slots: jax.Array, new: jax.Array, wants: jax.Array, add=None) -> jax.Array:
-    """Puts the rows `new` [N, J, SLOT_WIDTH] where `wants` [N, J] (distinct ids; the caller
-    checked there is space) into each player's slots, keeping occupied slots first and in id
-    order, and adds `add` (int [N, C] or None) to the quantity of the existing slots.
-
-    One pass over the inventory: an existing row s moves to s + (new rows with smaller ids), a
-    new row goes after the existing and new rows with smaller ids, and each output slot selects
-    among J + 1 shifted copies and the J new rows. The inventory is the widest per-player array
-    of the step, so passes over it, not arithmetic, set the cost (docs/PERFORMANCE.md)."""
-    ids, full = column(slots, "id"), occupied(slots)
-    new_ids = new[..., COL["id"]].astype(jnp.int32)  # [N, J]
-    count = new.shape[1]
-    capacity = slots.shape[-2]
-    target = (full[:, None, :] & (ids[:, None, :] < new_ids[:, :, None])).sum(-1)  # [N, J]
-    target = target + (wants[:, None, :] & (new_ids[:, None, :] < new_ids[:, :, None])).sum(-1)
-    slot = jnp.arange(capacity)[None, :, None]  # [1, C, 1]
-    lands = wants[:, None, :] & (target[:, None, :] == slot)  # [N, C, J]: new row j lands at o
-    shift = (wants[:, None, :] & (target[:, None, :] < slot)).sum(-1)  # [N, C]: rows before o
-    rows = slots
-    if add is not None:
-        rows = with_column(slots, "quantity", slots[..., COL["quantity"]] + add)
-    out = rows
-    for k in range(1, count + 1):
-        shifted = jnp.concatenate([jnp.zeros_like(rows[:, :k]), rows[:, :-k]], axis=1)
-        out = jnp.where((shift == k)[..., None], shifted, out)
-    for j in range(count):
-        out = jnp.where(lands[..., j, None], new[:, j, None], out)
-    return out
+def _at(slots: jax.Array, index: jax.Array, wants: jax.Array):
+    """(players, slot) scatter indices: out of range (dropped) where not `wants`."""
+    players = jnp.arange(slots.shape[0])
+    return players, jnp.where(wants, index, slots.shape[-2])
 
 
-def remove(slots: jax.Array, index: jax.Array, wants: jax.Array) -> jax.Array:
-    """Empties slot `index` [N] where `wants` [N]; the later slots move up one."""
-    position = jnp.arange(slots.shape[-2])[None, :, None]
-    later = jnp.concatenate([slots[:, 1:], jnp.zeros_like(slots[:, :1])], axis=1)
-    moved = jnp.where(position < index[:, None, None], slots, later)
-    return jnp.where(wants[:, None, None], moved, slots)
+def put(slots: jax.Array, index: jax.Array, row: jax.Array, wants: jax.Array) -> jax.Array:
+    """Writes `row` [N, SLOT_WIDTH] into slot `index` [N] where `wants` [N]. Every change of an
+    inventory is such a point update (a scatter, done in place): passes of selects over the
+    [N, C, SLOT_WIDTH] slots cost more than the rest of the step, as XLA CPU fuses their chains
+    into one loop that recomputes every earlier stage per element (docs/PERFORMANCE.md)."""
+    players, index = _at(slots, index, wants)
+    return slots.at[players, index].set(row.astype(slots.dtype), mode="drop")
+
+
+def clear(slots: jax.Array, index: jax.Array, wants: jax.Array) -> jax.Array:
+    """Empties slot `index` [N] where `wants` [N]."""
+    return put(slots, index, jnp.zeros(slots.shape[::2], slots.dtype), wants)
+
+
+def set_field(slots, name: str, index, value, wants) -> jax.Array:
+    """Sets column `name` of slot `index` [N] to `value` where `wants` [N]."""
+    players, index = _at(slots, index, wants)
+    value = jnp.broadcast_to(jnp.asarray(value, slots.dtype), players.shape)
+    return slots.at[players, index, COL[name]].set(value, mode="drop")
+
+
+def add_field(slots, name: str, index, amount, wants) -> jax.Array:
+    """Adds `amount` to column `name` of slot `index` [N] where `wants` [N]."""
+    players, index = _at(slots, index, wants)
+    amount = jnp.broadcast_to(jnp.asarray(amount, slots.dtype), players.shape)
+    return slots.at[players, index, COL[name]].add(amount, mode="drop")
 
 
 def find(slots: jax.Array, item_id: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -219,22 +218,54 @@ def find(slots: jax.Array, item_id: jax.Array) -> tuple[jax.Array, jax.Array]:
     return match.any(axis=-1), jnp.argmax(match, axis=-1).astype(jnp.int32)
 
 
-def id_at(slots: jax.Array, index: jax.Array) -> jax.Array:
-    """int32 [N]: the id of the item in slot `index` [N] (0 if the slot is empty or the index is
-    outside [0, C), e.g. the no-op index C)."""
-    capacity = slots.shape[-2]
-    valid = (index >= 0) & (index < capacity)
-    ids = jnp.take_along_axis(
-        column(slots, "id"), jnp.clip(index, 0, capacity - 1)[:, None], axis=-1
-    )[:, 0]
-    return jnp.where(valid, ids, 0)
+def pick(values: jax.Array, index: jax.Array) -> jax.Array:
+    """values[n, index[n]] for values [N, C] or [N, C, W] (0 where index is outside [0, C)), as
+    a masked sum over the slots: XLA CPU would fuse a gather into its consumers."""
+    hit = jnp.arange(values.shape[1])[None, :] == index[:, None]
+    if values.ndim == 3:
+        hit = hit[..., None]
+    return jnp.where(hit, values, 0).sum(axis=1, dtype=jnp.int32)
 
 
-def with_column(slots: jax.Array, name: str, value: jax.Array) -> jax.Array:
-    """`slots` with column `name` replaced by `value` [N, C]. An elementwise select, so it fuses
-    into the pass that consumes it (`.at[..., col].set` would write a copy first)."""
-    is_col = jnp.arange(slots.shape[-1]) == COL[name]
-    return jnp.where(is_col, jnp.asarray(value, slots.dtype)[..., None], slots)
+# --- the Inventory observation's row order
+def rows_order(slots: jax.Array) -> jax.Array:
+    """int32 [N, C]: the Inventory row each slot's item is shown in. Slots are storage places
+    in no order; the reference lists a player's items in datastore row order, which is item-id
+    order (SPEC 7.2, 11), so row = the number of the player's items with a smaller id. Empty
+    slots get C (no row)."""
+    ids, full = column(slots, "id"), occupied(slots)
+    smaller = full[:, None, :] & (ids[:, None, :] < ids[:, :, None])
+    return jnp.where(full, smaller.sum(axis=-1), slots.shape[-2]).astype(jnp.int32)
+
+
+def in_row_order(values: jax.Array, rows: jax.Array) -> jax.Array:
+    """`values` [N, C, ...] per slot, moved to their Inventory rows `rows` [N, C] (zeros for
+    rows without an item): one scatter."""
+    return jax.vmap(lambda v, r: jnp.zeros_like(v).at[r].set(v, mode="drop"))(values, rows)
+
+
+def slot_of_row(slots: jax.Array, row: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(exists bool [N], slot int32 [N]): the slot of the item in Inventory row `row` [N] (an
+    index outside [0, number of items) names no item, e.g. the no-op C)."""
+    match = rows_order(slots) == row[:, None]
+    return match.any(axis=-1), jnp.argmax(match, axis=-1).astype(jnp.int32)
+
+
+def id_at(slots: jax.Array, row: jax.Array) -> jax.Array:
+    """int32 [N]: the id of the item shown in Inventory row `row` [N] (0 if none)."""
+    exists, slot = slot_of_row(slots, row)
+    return jnp.where(exists, pick(column(slots, "id"), slot), 0)
+
+
+def equipment_slot(type_id: jax.Array) -> jax.Array:
+    """int32 [...]: EQUIPMENT_SLOT of each type, by range compares (no table gather)."""
+    type_id = jnp.asarray(type_id, jnp.int32)
+    slot = jnp.full(type_id.shape, -1, jnp.int32)
+    slot = jnp.where(type_id == HAT, HAT_SLOT, slot)
+    slot = jnp.where(type_id == TOP, TOP_SLOT, slot)
+    slot = jnp.where(type_id == BOTTOM, BOTTOM_SLOT, slot)
+    slot = jnp.where((type_id >= SPEAR) & (type_id <= CHISEL), HELD_SLOT, slot)
+    return jnp.where((type_id >= WHETSTONE) & (type_id <= RUNES), AMMUNITION_SLOT, slot)
 
 
 def equipment_totals(slots: jax.Array) -> dict[str, jax.Array]:
@@ -310,7 +341,7 @@ def allocate(ids: ItemIds, wants: jax.Array) -> tuple[ItemIds, jax.Array]:
     earlier in the same tick (DEVIATIONS).
     """
     wants = wants.astype(jnp.int32)
-    rank = jnp.cumsum(wants) - wants
+    rank = ops.exclusive_cumsum(wants)
     fresh = ids.table_size - ids.next_fresh
     waiting = ids.tail - ids.head
     queued = fresh + waiting
@@ -339,7 +370,7 @@ def allocate(ids: ItemIds, wants: jax.Array) -> tuple[ItemIds, jax.Array]:
 def release(ids: ItemIds, item_id: jax.Array, wants: jax.Array) -> ItemIds:
     """Appends the ids `item_id` [M] where `wants` [M] to the free list, in order."""
     wants = wants.astype(jnp.int32)
-    rank = jnp.cumsum(wants) - wants
+    rank = ops.exclusive_cumsum(wants)
     capacity = ids.free.shape[0]
     slot = jnp.where(wants > 0, (ids.tail + rank) % capacity, capacity)
     free = ids.free.at[slot].set(item_id.astype(jnp.int32), mode="drop")

@@ -151,29 +151,36 @@ def observe(state: WorldState, cfg: Config) -> Observation:
     alive = state.entities.alive[:n]
     window = observe_window(state, cfg)
     entities = entity_rows(state)
-    use, destroy = inventory_masks(state, cfg)
+    inventory, use, destroy = inventory_view(state, cfg)
     return Observation(
         tick=state.tick,
         entities=entities,
         window=window,
         agent=entities[1 : n + 1],
-        inventory=inventory_rows(state, cfg),
+        inventory=inventory,
         action_mask=ActionMask(move=move_mask(window, alive, cfg), use=use, destroy=destroy),
     )
 
 
-def inventory_rows(state: WorldState, cfg: Config) -> jax.Array:
-    """int16 [N, C, 16]: each player's Inventory rows (zeros for the dead)."""
-    rows = state.inventory.slots[..., : it.N_ITEM_COLUMNS]
-    return jnp.where(state.entities.alive[: cfg.player_n, None, None], rows, jnp.int16(0))
-
-
-def inventory_masks(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
-    """(use, destroy) bool [N, C + 1]; only the no-op without the item system."""
+def inventory_view(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(rows int16 [N, C, 16], use bool [N, C + 1], destroy bool [N, C + 1]): each player's
+    Inventory rows, its items in id order (zeros for the dead), and the
+    Use / Destroy masks of those rows with the trailing no-op. The slots and their mask bits go
+    to their rows in one scatter."""
+    n, slots = cfg.player_n, state.inventory.slots
     if cfg.item_system_enabled:
-        return item_actions.masks(state, cfg)
-    only_noop = jnp.zeros((cfg.player_n, item_actions.n_choices(cfg)), bool).at[:, -1].set(True)
-    return only_noop, only_noop
+        use, destroy = item_actions.slot_masks(state, cfg)
+    else:
+        use = destroy = jnp.zeros(slots.shape[:2], bool)
+    per_slot = jnp.concatenate(
+        [slots[..., : it.N_ITEM_COLUMNS], use[..., None], destroy[..., None]], axis=-1
+    )
+    order = jnp.where(state.entities.alive[:n, None], it.rows_order(slots), slots.shape[1])
+    rows = it.in_row_order(per_slot.astype(slots.dtype), order)
+    noop = jnp.ones((n, 1), bool)
+    use = jnp.concatenate([rows[..., it.N_ITEM_COLUMNS] > 0, noop], axis=-1)
+    destroy = jnp.concatenate([rows[..., it.N_ITEM_COLUMNS + 1] > 0, noop], axis=-1)
+    return rows[..., : it.N_ITEM_COLUMNS], use, destroy
 
 
 def move_mask(window: jax.Array, alive: jax.Array, cfg: Config) -> jax.Array:
@@ -237,14 +244,14 @@ def reference_observation(state: WorldState, cfg: Config) -> dict:
         rows = jnp.pad(rows, ((0, 0), (0, k - rows.shape[1]), (0, 0)))
 
     mask = move_mask(observe_window(state, cfg), alive, cfg)
-    use, destroy = inventory_masks(state, cfg)
+    inventory, use, destroy = inventory_view(state, cfg)
     agent_id = jnp.arange(1, n + 1, dtype=jnp.int16)
     return {
         "CurrentTick": jnp.where(alive, state.tick, 0).astype(jnp.int16),
         "AgentId": agent_id,
         "Tile": tile.astype(jnp.int16),
         "Entity": rows.astype(jnp.int16),
-        "Inventory": inventory_rows(state, cfg),
+        "Inventory": inventory,
         "ActionTargets": {
             "Move": {"Direction": mask.astype(jnp.int8)},
             "Use": {"InventoryItem": use.astype(jnp.int8)},

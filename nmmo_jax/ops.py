@@ -38,16 +38,31 @@ def first_claimant(cell: jax.Array, wants: jax.Array) -> jax.Array:
 
 
 def regrowth_delay(key: jax.Array, probability: jax.Array, shape) -> jax.Array:
-    """int32: ticks until a tile depleted now shows its base material again.
+    """int32: ticks until a tile depleted now shows its base material again (see
+    `geometric_delay`), from fresh uniforms drawn with `key`."""
+    return geometric_delay(jax.random.uniform(key, shape), probability)
+
+
+def geometric_delay(u: jax.Array, probability: jax.Array) -> jax.Array:
+    """int32: ticks until a tile depleted now shows its base material again, from uniforms `u`
+    in [0, 1).
 
     The reference rolls every depleted tile once per tick with `probability` (SPEC 2.1); the
     number of rolls until the first success is Geometric(p) on {1, 2, ...}. Drawing it once at
     depletion gives the same distribution with one draw per harvest instead of one per tile per
     tick. p = 0 never regrows.
     """
-    u = jax.random.uniform(key, shape, minval=jnp.finfo(jnp.float32).tiny, maxval=1.0)
+    u = jnp.maximum(u, jnp.finfo(jnp.float32).tiny)
     log_keep = jnp.log1p(-jnp.minimum(probability, 1.0 - 1e-7))
     rolls = jnp.floor(jnp.log(u) / jnp.where(log_keep < 0, log_keep, -1.0)) + 1.0
     rolls = jnp.where(probability >= 1.0, 1.0, rolls)
     rolls = jnp.where(probability <= 0.0, float(INT32_MAX), rolls)
     return jnp.minimum(rolls, float(INT32_MAX // 2)).astype(jnp.int32)
+
+
+def exclusive_cumsum(x: jax.Array) -> jax.Array:
+    """int32 [M]: the sum of x[:i] at i (a rank among the set entries of a bool vector). An
+    associative scan: jnp.cumsum lowers to a reduce-window that is O(M^2) on XLA CPU (measured:
+    a cumsum over 1536 entries cost more than a whole tick of the foundation)."""
+    x = x.astype(jnp.int32)
+    return jax.lax.associative_scan(jnp.add, x) - x

@@ -164,8 +164,9 @@ def give(
 ):
     """`state` with a new item in player `player`'s inventory, as the reference makes one (SPEC
     7.2): the next id of the FIFO allocator, the stats of its type and level (items.new_item),
-    the row placed in id order. Items given one after another get increasing ids, so tests can
-    name rows by the order they were given. Raises ValueError if the inventory is full."""
+    in the first free slot (its Inventory row follows from its id). Items given one after
+    another get increasing ids, so tests can name rows by the order they were given. Raises
+    ValueError if the inventory is full."""
     if item_type not in items.ITEM_TYPES:
         raise ValueError(f"item_type must be one of {items.ITEM_TYPES} (got {item_type!r})")
     if not 1 <= player <= cfg.player_n:
@@ -181,6 +182,7 @@ def give(
     row = row.at[items.COL["listed_price"]].set(listed_price)
     row = row.at[items.COL["acquired"]].set(inv.received[i].astype(jnp.int16))
     wants = jnp.arange(cfg.player_n) == i
-    slots = items.insert(inv.slots, jnp.broadcast_to(row, (cfg.player_n, row.shape[-1])), wants)
+    rows = jnp.broadcast_to(row, (cfg.player_n, row.shape[-1]))
+    slots = items.put(inv.slots, items.first_free(inv.slots), rows, wants)
     inv = inv.replace(slots=slots, received=inv.received + wants, ids=ids)
     return state.replace(inventory=inv)

@@ -107,10 +107,10 @@ class Inventory:
     """Item slots per player (SPEC 7.2-7.3).
 
     `slots`: int16 [player_n, capacity, items.SLOT_WIDTH], per slot the reference's 16 ItemState
-    columns (items.ITEM_COLUMNS) then `listing_tick` and `acquired`. Occupied slots (type_id > 0)
-    come first, in item-id order: the row order of the reference's Inventory observation, which
-    the InventoryItem actions index. The market is the set of slots with `listed_price > 0`
-    (DESIGN: not a second copy).
+    columns (items.ITEM_COLUMNS) then `listing_tick` and `acquired`. A slot is a storage place
+    in no order (empty: all zeros), changed by point updates; the reference's Inventory rows,
+    which the InventoryItem actions index, are the items in id order (items.rows_order). The
+    market is the set of slots with `listed_price > 0` (DESIGN: not a second copy).
     `received`: int32 [player_n], items received so far (the next `acquired` value).
     `ids`: the item id allocator of the environment (items.ItemIds).
     """

@@ -29,8 +29,12 @@ def noop_action(cfg: Config) -> tuple[int, ...]:
 ACTION_HEADS = action_heads(Config())  # the Default config's heads
 HEAD_INDEX = {name: i for i, (name, _) in enumerate(ACTION_HEADS)}
 
-# Keys of the systems that draw randomness: jax.random.fold_in(step_key, SYSTEM_ID).
-SURVIVAL_KEY, HARVEST_KEY = 1, 2
+# The uniforms of a tick, [player_n, N_UNIFORMS], drawn in one call: every jax.random call is
+# a threefry loop whose fixed cost on XLA CPU exceeds the arithmetic of most systems, so one draw
+# per tick is split by column among the systems that need randomness.
+SURVIVAL_UNIFORMS = slice(0, 1)  # foilage regrowth
+HARVEST_UNIFORMS = slice(1, 1 + harvest.N_UNIFORMS)
+N_UNIFORMS = HARVEST_UNIFORMS.stop
 
 
 def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Config) -> WorldState:
@@ -46,15 +50,17 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
     """
     n = cfg.player_n
     if cfg.item_system_enabled:
-        use_id = items.targets(state, actions[:, HEAD_INDEX["use"]])
-        destroy_id = items.targets(state, actions[:, HEAD_INDEX["destroy"]])
+        use_id, destroy_id = items.targets(
+            state, actions[:, HEAD_INDEX["use"]], actions[:, HEAD_INDEX["destroy"]]
+        )
     state = state.replace(events=state.events.start_tick())
     state = survival.tick_entities(state)
     if cfg.item_system_enabled and cfg.equipment_system_enabled:
         state = items.refresh_item_level(state, cfg)
-    state = survival.update_players(state, jax.random.fold_in(key, SURVIVAL_KEY), cfg)
+    u = jax.random.uniform(key, (n, N_UNIFORMS))
+    state = survival.update_players(state, u[:, SURVIVAL_UNIFORMS], cfg)
     if cfg.profession_system_enabled:
-        state = harvest.harvest(state, jax.random.fold_in(key, HARVEST_KEY), cfg)
+        state = harvest.harvest(state, u[:, HARVEST_UNIFORMS], cfg)
     # Only entities still alive after their update act (starvation kills before the actions).
     can_act = state.entities.alive[:n] & (state.entities.health[:n] > 0)
     if cfg.item_system_enabled:

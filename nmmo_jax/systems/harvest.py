@@ -28,11 +28,14 @@ UNDERFOOT = (
 # Drops of one player in one tick, in the reference's order: fishing, then the underfoot
 # skill's table (its primary entry, then the 2.5 % weapon entry).
 RATION_DROP, PRIMARY_DROP, WEAPON_DROP = range(3)
-WEAPON_KEY, REGROWTH_KEY = 1, 2
+# Uniforms per player and tick: the regrowth draws of the 4 neighbours and the tile underfoot,
+# then the weapon entry of the drop table.
+N_UNIFORMS = 6
 
 
-def harvest(state: WorldState, key: jax.Array, cfg: Config) -> WorldState:
-    """Every live player harvests what it can this tick (SPEC 3.3 step 6, 4.2).
+def harvest(state: WorldState, u: jax.Array, cfg: Config) -> WorldState:
+    """Every live player harvests what it can this tick (SPEC 3.3 step 6, 4.2). `u`: float32
+    [N, N_UNIFORMS] uniforms of this tick.
 
     Players update one after another in id order, so of two players after the same tile the lower
     id harvests it, and a fish tile next to several players goes to the lowest id among them. One
@@ -83,7 +86,7 @@ def harvest(state: WorldState, key: jax.Array, cfg: Config) -> WorldState:
     p = jnp.concatenate(
         [jnp.full((n, 4), probability[mat.FISH], jnp.float32), p_under[:, None]], axis=-1
     )
-    delay = ops.regrowth_delay(jax.random.fold_in(key, REGROWTH_KEY), p, p.shape)
+    delay = ops.geometric_delay(u[:, :5], p)
     regrow = jnp.minimum(tick + delay, ops.INT16_MAX).astype(jnp.int16)
     regrow_at = (
         tiles.regrow_at.reshape(-1)
@@ -94,7 +97,7 @@ def harvest(state: WorldState, key: jax.Array, cfg: Config) -> WorldState:
     state = state.replace(tiles=tiles.replace(regrow_at=regrow_at))
 
     if cfg.item_system_enabled:
-        state = _drop_items(state, key, fishes, takes, under, cfg)
+        state = _drop_items(state, u[:, 5], fishes, takes, under, cfg)
 
     # XP after the drops (AmmunitionSkill / ConsumableSkill.process_drops), one LEVEL_UP per rise.
     ent, events = state.entities, state.events
@@ -117,7 +120,7 @@ def _drop_level(held, tool_type: int, cfg: Config):
     )
 
 
-def _drop_items(state, key, fishes, takes, under, cfg: Config) -> WorldState:
+def _drop_items(state, u, fishes, takes, under, cfg: Config) -> WorldState:
     """Makes this tick's drops and puts each into its harvester's inventory (SPEC 4.2, 7.3).
 
     Per player, in order: the Ration, the underfoot table's primary drop, the weapon entry. Each
@@ -145,7 +148,6 @@ def _drop_items(state, key, fishes, takes, under, cfg: Config) -> WorldState:
             weapon = jnp.where(here, it.new_item(weapon_type, level, cfg, owner_id=owner), weapon)
     weapon_drops = jnp.zeros((n,), bool)
     if cfg.equipment_system_enabled and cfg.weapon_drop_prob > 0:
-        u = jax.random.uniform(jax.random.fold_in(key, WEAPON_KEY), (n,))
         weapon_drops = takes & (weapon[:, it.COL["type_id"]] > 0) & (u < cfg.weapon_drop_prob)
 
     made = jnp.stack([fishes, takes, weapon_drops], axis=-1)  # [N, 3]
@@ -153,15 +155,14 @@ def _drop_items(state, key, fishes, takes, under, cfg: Config) -> WorldState:
     new_ids = new_ids.reshape(n, 3)
     # Each drop goes in if a slot is free after the drops before it (Inventory.space); the
     # primary drop, ammunition, merges into a held stack of its (type, level) instead.
-    free = it.space(slots)
     events = state.events
-    rows, inserts, freed = [], [], []
-    add = None
+    received = inv.received
+    freed = []
     for d, item in enumerate((ration, primary, weapon)):
         wants = made[:, d]
         item_type, level = item[:, it.COL["type_id"]], item[:, it.COL["level"]]
-        fits = wants & (free > 0)
-        merges = jnp.zeros_like(fits)
+        fits = wants & (it.space(slots) > 0)
+        goes_in = fits
         if d == PRIMARY_DROP:
             stack = (
                 it.occupied(slots)
@@ -170,19 +171,14 @@ def _drop_items(state, key, fishes, takes, under, cfg: Config) -> WorldState:
             )
             stackable = (item_type >= it.WHETSTONE) & (item_type <= it.RUNES)
             merges = fits & stackable & stack.any(axis=-1)
-            add = stack & merges[:, None]
-        goes_in = fits & ~merges
-        free = free - goes_in
+            slots = it.add_field(slots, "quantity", jnp.argmax(stack, axis=-1), 1, merges)
+            goes_in = fits & ~merges
         item = item.at[:, it.COL["id"]].set(new_ids[:, d].astype(jnp.int16))
-        acquired = inv.received + sum(inserts) if inserts else inv.received
-        item = item.at[:, it.COL["acquired"]].set(acquired.astype(jnp.int16))
-        rows.append(item)
-        inserts.append(goes_in)
+        item = item.at[:, it.COL["acquired"]].set(received.astype(jnp.int16))
+        slots = it.put(slots, it.first_free(slots), item, goes_in)
+        received = received + goes_in
         events = events.record_item("HARVEST_ITEM", fits, item_type, level)
         freed.append(wants & ~goes_in)
-    inserts_ = jnp.stack(inserts, axis=-1)
-    slots = it.insert_many(slots, jnp.stack(rows, axis=1), inserts_, add)
-    received = inv.received + inserts_.sum(axis=-1)
     # Destroyed drops (no space, or merged into a stack) free their ids in drop order.
     ids = it.release(ids, new_ids.reshape(-1), jnp.stack(freed, axis=-1).reshape(-1))
     inv = inv.replace(slots=slots, received=received, ids=ids)

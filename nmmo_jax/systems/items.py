@@ -1,10 +1,10 @@
 """The item actions Use (priority 10) and Destroy (40), their masks, and what death does to an
 inventory (SPEC 7.3, 8, 12.3, 3.4).
 
-Both heads choose an InventoryItem: a row of the agent's last Inventory observation (its slots,
-occupied first in id order), or the no-op index C = capacity. The reference decodes the index to
-an item before the tick runs, so a harvest that shifts the rows in between does not change which
-item is meant: `targets` reads the ids at the start of the step, the actions find them later.
+Both heads choose an InventoryItem: a row of the agent's last Inventory observation (its items in
+id order), or the no-op index C = capacity. The reference decodes the index to an item before the
+tick runs, so a harvest that adds a row before it in between does not change which item is meant:
+`targets` reads the ids at the start of the step, the actions find them later by id.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 
 from nmmo_jax import items as it
-from nmmo_jax import skills
+from nmmo_jax import ops, skills
 from nmmo_jax.config import Config
 from nmmo_jax.state import WorldState
 
@@ -23,16 +23,27 @@ def n_choices(cfg: Config) -> int:
     return cfg.item_inventory_capacity + 1
 
 
-def targets(state: WorldState, index: jax.Array) -> jax.Array:
-    """int32 [N]: the id of the item each agent chose by row `index` [N] (0 = none)."""
-    return it.id_at(state.inventory.slots, index)
+def targets(state: WorldState, *index: jax.Array) -> tuple[jax.Array, ...]:
+    """int32 [N] per head: the id of the item each agent chose by Inventory row `index` [N]
+    (0 = none), for several heads at once (one row order for all)."""
+    slots = state.inventory.slots
+    rows, ids = it.rows_order(slots), it.column(slots, "id")
+    out = []
+    for row in index:
+        match = rows == row[:, None]
+        out.append(jnp.where(match, ids, 0).sum(axis=-1))
+    return tuple(out)
 
 
 def _requirement(state: WorldState, slots, n: int) -> jax.Array:
-    """int32 [N, C]: the level each slot's item asks for (SPEC 7.1)."""
+    """int32 [N, C]: the level each slot's item asks for (SPEC 7.1). Selects over the types
+    rather than a table lookup: see items.pick."""
     levels = skills.requirement_levels(state.entities, n)
-    need = jnp.asarray(it.REQUIREMENT)[jnp.clip(it.column(slots, "type_id"), 0, it.N_TYPES - 1)]
-    return jnp.take_along_axis(levels, need, axis=-1)
+    item_type = it.column(slots, "type_id")
+    need = jnp.zeros(item_type.shape, jnp.int32)
+    for t in it.ITEM_TYPES:
+        need = jnp.where(item_type == t, levels[:, it.REQUIREMENT[t], None], need)
+    return need
 
 
 def use(state: WorldState, item_id: jax.Array, can_act: jax.Array, cfg: Config) -> WorldState:
@@ -47,9 +58,9 @@ def use(state: WorldState, item_id: jax.Array, can_act: jax.Array, cfg: Config) 
     inv, ent = state.inventory, state.entities
     slots = inv.slots
     found, k = it.find(slots, item_id)
-    row = jnp.take_along_axis(slots, k[:, None, None], axis=1)[:, 0].astype(jnp.int32)
+    row = it.pick(slots, k)
     item_type, level = row[:, it.COL["type_id"]], row[:, it.COL["level"]]
-    need = jnp.take_along_axis(_requirement(state, slots, n), k[:, None], axis=-1)[:, 0]
+    need = it.pick(_requirement(state, slots, n), k)
     ok = (
         found
         & can_act
@@ -62,18 +73,14 @@ def use(state: WorldState, item_id: jax.Array, can_act: jax.Array, cfg: Config) 
     equipment = ok & (slot_of >= 0)
     consumable = ok & (slot_of < 0)
 
-    # Equip / unequip (the target slot is emptied first: Equipment.use).
+    # Equip / unequip (the target slot is emptied first: Equipment.use): at most two point
+    # updates, the item already in that equipment slot off and this one on.
     equipped = slots[..., it.COL["equipped"]] > 0
-    same_slot = (
-        jnp.asarray(it.EQUIPMENT_SLOT)[jnp.clip(it.column(slots, "type_id"), 0, it.N_TYPES - 1)]
-        == slot_of[:, None]
-    )
+    same_slot = it.equipment_slot(it.column(slots, "type_id")) == slot_of[:, None]
     was_on = row[:, it.COL["equipped"]] > 0
-    this = jnp.arange(slots.shape[-2])[None, :] == k[:, None]
-    off = equipment[:, None] & equipped & same_slot
-    on = (equipment & ~was_on)[:, None] & this
-    new_equipped = jnp.where(off, 0, jnp.where(on, 1, slots[..., it.COL["equipped"]]))
-    slots = it.with_column(slots, "equipped", new_equipped)  # fuses into the removal below
+    worn = equipped & same_slot
+    slots = it.set_field(slots, "equipped", jnp.argmax(worn, axis=-1), 0, equipment & worn.any(-1))
+    slots = it.set_field(slots, "equipped", k, 1, equipment & ~was_on)
     events = state.events.record_item(
         "EQUIP_ITEM", equipment & ~was_on, item_type, level, row[:, it.COL["quantity"]]
     )
@@ -97,7 +104,7 @@ def use(state: WorldState, item_id: jax.Array, can_act: jax.Array, cfg: Config) 
         health=ent.health.at[:n].set(health),
     )
     events = events.record_item("CONSUME_ITEM", consumable, item_type, level)
-    slots = it.remove(slots, k, consumable)
+    slots = it.clear(slots, k, consumable)
     ids = it.release(inv.ids, item_id, consumable)
     return state.replace(entities=ent, inventory=inv.replace(slots=slots, ids=ids), events=events)
 
@@ -108,7 +115,7 @@ def destroy(state: WorldState, item_id: jax.Array, can_act: jax.Array, cfg: Conf
     n = cfg.player_n
     inv, ent = state.inventory, state.entities
     found, k = it.find(inv.slots, item_id)
-    equipped = jnp.take_along_axis(it.column(inv.slots, "equipped"), k[:, None], axis=-1)[:, 0]
+    equipped = it.pick(it.column(inv.slots, "equipped"), k)
     ok = (
         found
         & can_act
@@ -116,7 +123,7 @@ def destroy(state: WorldState, item_id: jax.Array, can_act: jax.Array, cfg: Conf
         & ~skills.in_combat(ent, state.tick, n, cfg)
         & (equipped == 0)
     )
-    slots = it.remove(inv.slots, k, ok)
+    slots = it.clear(inv.slots, k, ok)
     ids = it.release(inv.ids, item_id, ok)
     events = state.events.record("DESTROY_ITEM", ok)
     return state.replace(inventory=inv.replace(slots=slots, ids=ids), events=events)
@@ -133,7 +140,7 @@ def discard_dead(state: WorldState, died: jax.Array) -> WorldState:
     # rank of each item among its owner's by acquisition (a 12 x 12 compare per player)
     earlier = (acquired[:, None, :] < acquired[:, :, None]) & full[:, None, :]
     rank = earlier.sum(axis=-1)
-    before = jnp.cumsum(full.sum(axis=-1)) - full.sum(axis=-1)
+    before = ops.exclusive_cumsum(full.sum(axis=-1))
     order = jnp.where(full, before[:, None] + rank, -1).reshape(-1)
     total = full.sum()
     # release() appends in array order, so put the ids in release order first
@@ -143,7 +150,8 @@ def discard_dead(state: WorldState, died: jax.Array) -> WorldState:
         .set(it.column(slots, "id").reshape(-1), mode="drop")
     )
     ids = it.release(inv.ids, ids_in_order, jnp.arange(order.shape[0]) < total)
-    slots = jnp.where(died[:, None, None], jnp.zeros_like(slots), slots)
+    players = jnp.arange(slots.shape[0])
+    slots = slots.at[jnp.where(died, players, slots.shape[0])].set(0, mode="drop")
     return state.replace(inventory=inv.replace(slots=slots, ids=ids))
 
 
@@ -157,10 +165,11 @@ def refresh_item_level(state: WorldState, cfg: Config) -> WorldState:
     return state.replace(entities=ent.replace(item_level=ent.item_level.at[:n].set(level)))
 
 
-def masks(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
-    """(use, destroy) bool [N, C + 1] (SPEC 12.3), from the state after a step: the rows the
-    agent may Use (not listed, level within the requirement) or Destroy (not equipped); none
-    while in combat (CurrentTick - latest_combat_tick < 3) or dead; the no-op always."""
+def slot_masks(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
+    """(use, destroy) bool [N, C] per slot (SPEC 12.3), from the state after a step: the items
+    the agent may Use (not listed, level within the requirement) or Destroy (not equipped);
+    none while in combat (CurrentTick - latest_combat_tick < 3) or dead. observe.py moves them
+    to the Inventory rows and appends the no-op, which is always allowed."""
     n = cfg.player_n
     slots = state.inventory.slots
     ent = state.entities
@@ -172,8 +181,4 @@ def masks(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
         & (it.column(slots, "level") <= _requirement(state, slots, n))
     )
     destroyable = full & (slots[..., it.COL["equipped"]] == 0)
-    noop = jnp.ones((n, 1), bool)
-    return (
-        jnp.concatenate([usable, noop], axis=-1),
-        jnp.concatenate([destroyable, noop], axis=-1),
-    )
+    return usable, destroyable

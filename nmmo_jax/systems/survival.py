@@ -28,13 +28,14 @@ def tick_entities(state: WorldState) -> WorldState:
     return state.replace(entities=ent)
 
 
-def update_players(state: WorldState, key: jax.Array, cfg: Config) -> WorldState:
+def update_players(state: WorldState, u: jax.Array, cfg: Config) -> WorldState:
     """Health, water and food of every live player, in the reference order (SPEC 3.3 steps 4-6).
 
     Health regenerates while food and water both exceed half their maximum, and an empty food or
     water bar costs health; both read last tick's values. Then water and food deplete, an agent
     next to water drinks to full, and an agent standing on foilage eats it (the lowest id on a
-    shared tile eats; the tile depletes and later regrows, SPEC 2.1).
+    shared tile eats; the tile depletes and later regrows, SPEC 2.1). `u`: float32 [N, 1]
+    uniforms of this tick (the regrowth draw).
     """
     n = cfg.player_n
     ent = state.entities
@@ -84,7 +85,7 @@ def update_players(state: WorldState, key: jax.Array, cfg: Config) -> WorldState
     new_food = jnp.where(eats, jnp.minimum(new_food + restore, cfg.resource_base), new_food)
     food = jnp.where(live, new_food, food)
 
-    delay = ops.regrowth_delay(key, jnp.float32(cfg.resource_foilage_respawn), (n,))
+    delay = ops.geometric_delay(u[:, 0], jnp.float32(cfg.resource_foilage_respawn))
     eaten_cell = jnp.where(eats, row * cfg.map_size + col, cfg.map_size * cfg.map_size)
     regrow_at = (
         tiles.regrow_at.reshape(-1)

@@ -100,8 +100,10 @@ def give(state, cfg, pid, *specs):
 
 
 def inventory(state, pid):
-    """Player `pid`'s occupied rows, in row order, as dicts of the ItemState columns."""
+    """Player `pid`'s occupied rows, in Inventory row order (item-id order, SPEC 11), as dicts
+    of the ItemState columns."""
     slots = np.asarray(state.inventory.slots[pid - 1])
+    slots = slots[np.argsort(np.where(slots[:, it.COL["type_id"]] > 0, slots[:, 0], 1 << 20))]
     return [
         {name: int(slot[it.COL[name]]) for name in it.ITEM_COLUMNS}
         for slot in slots
