@@ -28,7 +28,8 @@ class Env:
       actions     int32 [N, H]    column h chooses among env.action_heads[h]: move (N S E W
                                   Stay), use and destroy (an Inventory row, or C = no-op)
       obs         Observation     (nmmo_jax.observe)
-      reward      float32 [N]     1/horizon per tick alive until the horizon, -1 on death
+      reward      float32 [N]     1/horizon per tick alive until the horizon, -1 on death,
+                                  0 while frozen
       terminated  bool [N]        the agent died in this step
       truncated   bool [N]        the agent is alive and the horizon was reached
       info        dict            "alive" bool [N] after the step, "active" bool [N] alive
@@ -114,7 +115,10 @@ class Env:
         died = alive_before & ~alive
         horizon_reached = state.tick >= cfg.horizon
         survived_reward = jnp.where(state.tick <= cfg.horizon, 1.0 / cfg.horizon, 0.0)
-        reward = jnp.where(died, -1.0, jnp.where(alive, survived_reward, 0.0)).astype(jnp.float32)
+        # Frozen players get 0 (they cannot act); the dead get -1 (SPEC 13.4).
+        frozen = state.entities.freeze[: cfg.player_n] > 0
+        reward = jnp.where(alive & ~frozen, survived_reward, 0.0)
+        reward = jnp.where(died, -1.0, reward).astype(jnp.float32)
         truncated = alive & horizon_reached
         info = {
             "alive": alive,

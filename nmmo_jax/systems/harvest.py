@@ -66,15 +66,19 @@ def harvest(state: WorldState, u: jax.Array, cfg: Config) -> WorldState:
     resource &= tick >= ops.gather(tiles.regrow_at, row, col)
     wants = jnp.concatenate([fish, resource[:, None]], axis=-1) & live[:, None]
 
-    cell = req_row * size + req_col
-    index = jnp.broadcast_to(jnp.arange(n, dtype=jnp.int32)[:, None], cell.shape)
-    nobody = jnp.int32(n)
+    # The claim grid covers the walkable square and its neighbours only (players stand inside
+    # it, SPEC 2.2), in int16: its fill is most of the cost of the claims.
+    lo, width = cfg.map_border - 1, cfg.map_center + 3
+    local = (req_row - lo) * width + (req_col - lo)
+    dtype = jnp.int16 if n < ops.INT16_MAX else jnp.int32
+    index = jnp.broadcast_to(jnp.arange(n, dtype=dtype)[:, None], local.shape)
     claim = (
-        jnp.full((size * size,), nobody)
-        .at[jnp.where(wants, cell, size * size)]
+        jnp.full((width * width,), n, dtype)
+        .at[jnp.where(wants, local, width * width)]
         .min(index, mode="drop")
     )
-    claimed = wants & (claim[cell] == index)
+    claimed = wants & (claim[local] == index)
+    cell = req_row * size + req_col
     fishes = claimed[:, :4].any(axis=-1)
     takes = claimed[:, 4]
 

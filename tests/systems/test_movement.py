@@ -306,11 +306,6 @@ def test_frozen_player_moves_once_unfrozen_in_every_direction():
     assert positions(cfg, state) == [(0, 1), (2, 3), (1, 6), (1, 6)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SPEC 5.7 / reference env._compute_rewards: frozen players get reward 0; "
-    "nmmo_jax.Env.step does not apply it yet",
-)
 def test_frozen_players_receive_reward_zero():
     cfg, state = scenario.build("1 . 2 . 3", {1: dict(freeze=3), 2: dict(freeze=1)})
     _, state, reward, _, _, _ = step(cfg, state, [STAY] * 3)
