@@ -32,3 +32,16 @@ def test_scenario_example_runs():
     cfg, state = scope["cfg"], scope["state"]
     assert cfg.player_n == 2
     assert int(state.entities.food[0]) == 0
+
+
+def test_event_log_example_runs():
+    (example,) = [b for b in python_blocks() if "ev.item_number" in b]
+    scope = {}
+    exec(compile(example, "README.md", "exec"), scope)  # noqa: S102
+    ev, items = scope["ev"], scope["items"]
+    # Gloves of level 1 held: the potion is of level 1 + 1 = 2 (SPEC 4.2); 30 XP stays level 1.
+    assert int(ev.count("HARVEST_ITEM")[0]) == 1
+    assert int(ev.item_number("HARVEST_ITEM", items.POTION, 2)[0]) == 1
+    assert int(ev.item_number("HARVEST_ITEM", items.POTION, 3)[0]) == 0
+    rows = scope["obs"].inventory[0]
+    assert [int(t) for t in rows[:2, 1]] == [items.GLOVES, items.POTION]
