@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
-from nmmo_jax import mapgen
+from nmmo_jax import mapgen, ops
 from nmmo_jax.config import Config
 from nmmo_jax.events import empty_events
 from nmmo_jax.observe import Observation, observe
@@ -171,7 +171,7 @@ class Env:
     def sample_actions(self, key: jax.Array, obs: Observation) -> jax.Array:
         """int32 [N, H]: for every head, a choice drawn uniformly among those its mask allows."""
         masks = [getattr(obs.action_mask, name) for name, _ in self.action_heads]
-        u = jax.random.uniform(key, (self.num_agents, len(masks)))
+        u = ops.uniforms(key, (self.num_agents, len(masks)))
         return jnp.stack([uniform_choice(u[:, h], m) for h, m in enumerate(masks)], axis=-1)
 
 

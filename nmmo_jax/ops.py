@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 INT32_MAX = 2**31 - 1
 INT16_MIN, INT16_MAX = -(2**15), 2**15 - 1
@@ -76,3 +77,31 @@ def exclusive_cumsum(x: jax.Array) -> jax.Array:
     inner = jnp.cumsum(jnp.pad(x, (0, blocks * block - m)).reshape(blocks, block), axis=1)
     offsets = jnp.cumsum(inner[:, -1]) - inner[:, -1]
     return (inner + offsets[:, None]).reshape(-1)[:m] - x
+
+
+def _mix32(x: jax.Array) -> jax.Array:
+    """A 32-bit integer finaliser with low bias (lowbias32, C. Wellons): every input bit
+    affects every output bit."""
+    x = x ^ (x >> 16)
+    x = x * jnp.uint32(0x7FEB352D)
+    x = x ^ (x >> 15)
+    x = x * jnp.uint32(0x846CA68B)
+    return x ^ (x >> 16)
+
+
+def uniforms(key: jax.Array, shape) -> jax.Array:
+    """float32 uniforms in [0, 1) of `shape`, a function of `key` only: the key's two data words
+    seed an integer hash of each element's index (24-bit resolution).
+
+    Used for the draws inside a tick instead of jax.random.uniform: threefry is a rolled while
+    loop on XLA CPU whose fixed cost per call is more than the tick's arithmetic that uses the
+    draws; a hash is a few fused integer ops. Different keys (the split keys of successive
+    steps) give independent-looking streams; the statistics tests of regrowth and of
+    `Env.sample_actions` check the distributions."""
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    words = key.reshape(-1).astype(jnp.uint32)
+    index = jnp.arange(int(np.prod(shape)), dtype=jnp.uint32).reshape(shape)
+    x = _mix32(index * jnp.uint32(0x9E3779B9) + words[0])
+    x = _mix32(x ^ words[-1])
+    return (x >> 8).astype(jnp.float32) * jnp.float32(1.0 / (1 << 24))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 
+from nmmo_jax import ops
 from nmmo_jax.config import Config
 from nmmo_jax.state import WorldState
 from nmmo_jax.systems import harvest, items, movement, survival
@@ -29,9 +30,8 @@ def noop_action(cfg: Config) -> tuple[int, ...]:
 ACTION_HEADS = action_heads(Config())  # the Default config's heads
 HEAD_INDEX = {name: i for i, (name, _) in enumerate(ACTION_HEADS)}
 
-# The uniforms of a tick, [player_n, N_UNIFORMS], drawn in one call: every jax.random call is
-# a threefry loop whose fixed cost on XLA CPU exceeds the arithmetic of most systems, so one draw
-# per tick is split by column among the systems that need randomness.
+# The uniforms of a tick, [player_n, N_UNIFORMS], drawn in one call (ops.uniforms: a hash of the
+# step key, no threefry loop) and split by column among the systems that need randomness.
 SURVIVAL_UNIFORMS = slice(0, 1)  # foilage regrowth
 HARVEST_UNIFORMS = slice(1, 1 + harvest.N_UNIFORMS)
 N_UNIFORMS = HARVEST_UNIFORMS.stop
@@ -57,7 +57,7 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
     state = survival.tick_entities(state)
     if cfg.item_system_enabled and cfg.equipment_system_enabled:
         state = items.refresh_item_level(state, cfg)
-    u = jax.random.uniform(key, (n, N_UNIFORMS))
+    u = ops.uniforms(key, (n, N_UNIFORMS))
     state = survival.update_players(state, u[:, SURVIVAL_UNIFORMS], cfg)
     if cfg.profession_system_enabled:
         state = harvest.harvest(state, u[:, HARVEST_UNIFORMS], cfg)
