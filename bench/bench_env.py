@@ -12,8 +12,9 @@ cannot drop work nobody reads. On 2 cores the env batch is split over 2 XLA host
 shard_map (XLA CPU runs one program on one thread). Reference: bench/reference_nmmo.py `run`
 with --immortal in the same modes (noop = no actions, random = every head uniform among the
 valid choices of its mask: all nine of the reference's, ours so far Move, Use and Destroy), one
-process per core; the reference's figure excludes its action sampling, ours includes it. Agent-steps count the agents alive at the start of each step, as the reference does; resets
-are outside the timed loop in the reference and are inside ours (none happen within a horizon).
+process per core; the reference's figure excludes its action sampling, ours includes it.
+Agent-steps count the agents alive at the start of each step, as the reference does; resets are
+outside the timed loop in the reference and are inside ours (none happen within a horizon).
 Install the reference first: `bash bench/setup_reference.sh` (creates .reference/venv).
 """
 
