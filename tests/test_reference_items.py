@@ -20,25 +20,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from reference_world import reference_world, replay_config
 
 import nmmo_jax as nj
 from nmmo_jax import items as it
-from nmmo_jax.env import spawn_players
 from nmmo_jax.events import EVENT_CODES, EVENT_COLUMN, ITEM_EVENT_TYPES
 from nmmo_jax.observe import reference_observation
 from nmmo_jax.state import material
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "reference_items_trajectory.npz"
-NO_RANDOMNESS = dict(
-    npc_n=0,
-    resource_foilage_respawn=0.0,
-    profession_tree_respawn=0.0,
-    profession_ore_respawn=0.0,
-    profession_crystal_respawn=0.0,
-    profession_herb_respawn=0.0,
-    profession_fish_respawn=0.0,
-    weapon_drop_prob=0.0,
-)
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +39,7 @@ def ref():
 
 def initial_state(ref, cfg):
     """The reference's world after reset and the gifts: tiles, spawns, inventories, allocator."""
-    n = cfg.player_n
-    state = spawn_players(jax.random.key(0), jnp.asarray(ref["tiles"], jnp.int8), 0, cfg)
-    row, col = jnp.asarray(ref["row0"], jnp.int32), jnp.asarray(ref["col0"], jnp.int32)
-    ent = state.entities.replace(
-        row=state.entities.row.at[:n].set(row),
-        col=state.entities.col.at[:n].set(col),
-        spawn_row=state.entities.spawn_row.at[:n].set(row),
-        spawn_col=state.entities.spawn_col.at[:n].set(col),
-    )
+    state = reference_world(ref, cfg)
     rows = np.asarray(ref["inv0"], np.int16)  # [N, 12, 16], id order = acquisition order here
     held = rows[..., it.COL["type_id"]] > 0
     slots = np.zeros(rows.shape[:2] + (it.SLOT_WIDTH,), np.int16)
@@ -72,7 +54,7 @@ def initial_state(ref, cfg):
     inventory = state.inventory.replace(
         slots=jnp.asarray(slots), received=jnp.asarray(held.sum(axis=1), jnp.int32), ids=ids
     )
-    return state.replace(entities=ent, inventory=inventory)
+    return state.replace(inventory=inventory)
 
 
 def free_queue(ids: it.ItemIds, width: int) -> np.ndarray:
@@ -88,8 +70,8 @@ def free_queue(ids: it.ItemIds, width: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def replay(ref):
-    n = ref["row0"].shape[0]
-    cfg = nj.Config(player_n=n, horizon=int(ref["horizon"]), **NO_RANDOMNESS)
+    cfg = replay_config(ref)
+    n = cfg.player_n
     env = nj.Env(cfg)
     state = initial_state(ref, cfg)
     actions = jnp.asarray(ref["actions"], jnp.int32)

@@ -24,24 +24,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from reference_world import reference_world, replay_config
 
 import nmmo_jax as nj
 from nmmo_jax import material as m
-from nmmo_jax.env import spawn_players
 from nmmo_jax.observe import reference_observation
 from nmmo_jax.state import material
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "reference_trajectory.npz"
 INT_FIELDS = ("row", "col", "food", "water", "health", "alive", "terminated")
-# The recording's settings: profession tiles never regrow and weapons never drop.
-NO_REGROWTH = dict(
-    profession_tree_respawn=0.0,
-    profession_ore_respawn=0.0,
-    profession_crystal_respawn=0.0,
-    profession_herb_respawn=0.0,
-    profession_fish_respawn=0.0,
-    weapon_drop_prob=0.0,
-)
 
 
 @pytest.fixture(scope="module")
@@ -54,27 +45,9 @@ def ref():
 def replay(ref):
     """Our replay of the reference's initial world and actions: the config, the initial state,
     a dict of [T, N] per-step arrays and the [T]-stacked states after every step."""
-    n = ref["row0"].shape[0]
-    cfg = nj.Config(
-        player_n=n,
-        npc_n=0,
-        horizon=int(ref["horizon"]),
-        resource_foilage_respawn=0.0,
-        **NO_REGROWTH,
-    )
-    assert ref["tiles"].shape == (cfg.map_size, cfg.map_size)
+    cfg = replay_config(ref)
     env = nj.Env(cfg)
-    tiles = jnp.asarray(ref["tiles"], jnp.int8)
-    state = spawn_players(jax.random.key(0), tiles, 0, cfg)
-    row, col = jnp.asarray(ref["row0"], jnp.int32), jnp.asarray(ref["col0"], jnp.int32)
-    ent = state.entities
-    ent = ent.replace(
-        row=ent.row.at[:n].set(row),
-        col=ent.col.at[:n].set(col),
-        spawn_row=ent.spawn_row.at[:n].set(row),
-        spawn_col=ent.spawn_col.at[:n].set(col),
-    )
-    state = state.replace(entities=ent)
+    state = reference_world(ref, cfg)
     actions = env.actions(move=jnp.asarray(ref["actions"], jnp.int32))  # [T, N, heads]
 
     @jax.jit
