@@ -29,6 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
+from nmmo_jax import items as it
+
 # Event codes (SPEC 14.6); the event log keeps one counter column per code.
 EVENT_CODES = {
     "EAT_FOOD": 1,
@@ -55,15 +57,15 @@ EVENT_CODES = {
 # Item events keep `number` sums by (code, item type) and level; the types each code can carry
 # (SPEC 7.1, 14.6). Later systems add their codes here (LOOT_ITEM, LIST_ITEM, BUY_ITEM, ...).
 ITEM_EVENT_TYPES = {
-    "HARVEST_ITEM": (16, 17, 13, 14, 15, 5, 6, 7),  # consumables, ammunition, weapon drops
-    "CONSUME_ITEM": (16, 17),  # Ration, Potion
-    "EQUIP_ITEM": tuple(range(2, 16)),  # every equipment type: Hat .. Runes
+    "HARVEST_ITEM": it.CONSUMABLES + it.AMMUNITION + it.WEAPONS,  # weapons: the 2.5 % drops
+    "CONSUME_ITEM": it.CONSUMABLES,
+    "EQUIP_ITEM": it.ARMOR + it.WEAPONS + it.TOOLS + it.AMMUNITION,
 }
 ITEM_EVENT_KEYS = tuple(
     (code, item_type) for code, types in ITEM_EVENT_TYPES.items() for item_type in types
 )
 N_ITEM_KEYS = len(ITEM_EVENT_KEYS)
-N_ITEM_TYPES = 18  # items.N_TYPES
+N_ITEM_TYPES = it.N_TYPES
 # ITEM_KEY[code][type_id] = index into the `items` aggregate, or N_ITEM_KEYS (dropped)
 ITEM_KEY = {
     code: np.array(
@@ -129,8 +131,7 @@ class EventLog:
     def record_level_up(self, skill: int, leveled: jax.Array, level: jax.Array) -> EventLog:
         """LEVEL_UP (type = skill id 1..8, level = the new level) where `leveled` [player_n]."""
         n = leveled.shape[-1]
-        best = jnp.where(leveled, jnp.maximum(self.level_up[:n, skill - 1], level), 0)
-        level_up = self.level_up.at[:n, skill - 1].max(best)
+        level_up = self.level_up.at[:n, skill - 1].max(jnp.where(leveled, level, 0))
         return self.replace(level_up=level_up).record("LEVEL_UP", leveled)
 
     def count(self, name: str, episode: bool = True) -> jax.Array:

@@ -1,9 +1,10 @@
 """Items: the 16 types and their stats by level, inventory slots, item ids, equipment sums.
 
 The catalogue follows SPEC 7.1 (type ids, equipment slot, level requirement, stats); the
-inventory is `state.Inventory` (SPEC 7.2-7.3): per player `slots` [N, C, SLOT_WIDTH] whose
-occupied slots come first, in item-id order, which is the reference's Inventory row order. Item
-ids come from the reference's FIFO allocator (`ItemIds`, SPEC 7.2), so ids and row order match.
+inventory is `state.Inventory` (SPEC 7.2-7.3): per player `slots` [N, C, SLOT_WIDTH], storage
+places in no order, changed only by point updates; the reference's Inventory rows are the items in
+item-id order (`rows_order`). Item ids come from the reference's FIFO allocator (`ItemIds`,
+SPEC 7.2), so ids and row order match the reference's.
 """
 
 from __future__ import annotations
@@ -244,28 +245,14 @@ def in_row_order(values: jax.Array, rows: jax.Array) -> jax.Array:
     return jax.vmap(lambda v, r: jnp.zeros_like(v).at[r].set(v, mode="drop"))(values, rows)
 
 
-def slot_of_row(slots: jax.Array, row: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """(exists bool [N], slot int32 [N]): the slot of the item in Inventory row `row` [N] (an
-    index outside [0, number of items) names no item, e.g. the no-op C)."""
-    match = rows_order(slots) == row[:, None]
-    return match.any(axis=-1), jnp.argmax(match, axis=-1).astype(jnp.int32)
-
-
-def id_at(slots: jax.Array, row: jax.Array) -> jax.Array:
-    """int32 [N]: the id of the item shown in Inventory row `row` [N] (0 if none)."""
-    exists, slot = slot_of_row(slots, row)
-    return jnp.where(exists, pick(column(slots, "id"), slot), 0)
-
-
 def equipment_slot(type_id: jax.Array) -> jax.Array:
-    """int32 [...]: EQUIPMENT_SLOT of each type, by range compares (no table gather)."""
+    """int32 [...]: EQUIPMENT_SLOT of each type, by compares against the constant table (a
+    table gather by a dynamic type would be re-run for every element it feeds)."""
     type_id = jnp.asarray(type_id, jnp.int32)
     slot = jnp.full(type_id.shape, -1, jnp.int32)
-    slot = jnp.where(type_id == HAT, HAT_SLOT, slot)
-    slot = jnp.where(type_id == TOP, TOP_SLOT, slot)
-    slot = jnp.where(type_id == BOTTOM, BOTTOM_SLOT, slot)
-    slot = jnp.where((type_id >= SPEAR) & (type_id <= CHISEL), HELD_SLOT, slot)
-    return jnp.where((type_id >= WHETSTONE) & (type_id <= RUNES), AMMUNITION_SLOT, slot)
+    for t in ITEM_TYPES:
+        slot = jnp.where(type_id == t, int(EQUIPMENT_SLOT[t]), slot)
+    return slot
 
 
 def equipment_totals(slots: jax.Array) -> dict[str, jax.Array]:

@@ -62,13 +62,18 @@ def is_passable(material):
     return (PASSABLE_BITS >> material) & 1
 
 
+# The Config field that holds each depletable material's regrowth probability (SPEC 1.3).
+RESPAWN_FIELD = {
+    FOILAGE: "resource_foilage_respawn",
+    ORE: "profession_ore_respawn",
+    TREE: "profession_tree_respawn",
+    CRYSTAL: "profession_crystal_respawn",
+    HERB: "profession_herb_respawn",
+    FISH: "profession_fish_respawn",
+}
+PROFESSION_RESPAWN_FIELDS = tuple(f for m, f in RESPAWN_FIELD.items() if m != FOILAGE)
+
+
 def respawn_probability(cfg) -> dict[int, float]:
     """Per-tick regrowth probability of each depletable material (SPEC 1.3, 2.1)."""
-    return {
-        FOILAGE: cfg.resource_foilage_respawn,
-        ORE: cfg.profession_ore_respawn,
-        TREE: cfg.profession_tree_respawn,
-        CRYSTAL: cfg.profession_crystal_respawn,
-        HERB: cfg.profession_herb_respawn,
-        FISH: cfg.profession_fish_respawn,
-    }
+    return {material: getattr(cfg, field) for material, field in RESPAWN_FIELD.items()}

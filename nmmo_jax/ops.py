@@ -38,12 +38,6 @@ def first_claimant(cell: jax.Array, wants: jax.Array) -> jax.Array:
     return wants & ~earlier_rival.any(axis=1)
 
 
-def regrowth_delay(key: jax.Array, probability: jax.Array, shape) -> jax.Array:
-    """int32: ticks until a tile depleted now shows its base material again (see
-    `geometric_delay`), from fresh uniforms drawn with `key`."""
-    return geometric_delay(jax.random.uniform(key, shape), probability)
-
-
 def geometric_delay(u: jax.Array, probability: jax.Array) -> jax.Array:
     """int32: ticks until a tile depleted now shows its base material again, from uniforms `u`
     in [0, 1).

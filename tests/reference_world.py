@@ -5,18 +5,12 @@ import jax
 import jax.numpy as jnp
 
 import nmmo_jax as nj
+from nmmo_jax import material
 from nmmo_jax.env import spawn_players
 
 # The recordings switch off what draws randomness: NPCs, regrowth, the 2.5 % weapon drops.
 NO_RANDOMNESS = dict(
-    npc_n=0,
-    resource_foilage_respawn=0.0,
-    profession_tree_respawn=0.0,
-    profession_ore_respawn=0.0,
-    profession_crystal_respawn=0.0,
-    profession_herb_respawn=0.0,
-    profession_fish_respawn=0.0,
-    weapon_drop_prob=0.0,
+    {field: 0.0 for field in material.RESPAWN_FIELD.values()}, npc_n=0, weapon_drop_prob=0.0
 )
 
 

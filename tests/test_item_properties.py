@@ -27,14 +27,11 @@ from hypothesis import strategies as st
 
 import nmmo_jax as nj
 from nmmo_jax import items as it
+from nmmo_jax import material as m
 from nmmo_jax.observe import observe
 
 RULES = dict(
-    profession_tree_respawn=1.0,
-    profession_ore_respawn=1.0,
-    profession_crystal_respawn=1.0,
-    profession_herb_respawn=1.0,
-    profession_fish_respawn=1.0,
+    {field: 1.0 for field in m.PROFESSION_RESPAWN_FIELDS},
     progression_spawn_clusters=16,
     progression_spawn_uniforms=256,
     weapon_drop_prob=0.3,

@@ -9,11 +9,13 @@ from nmmo_jax import ops
 
 
 @pytest.mark.parametrize("p", [0.025, 0.1, 0.5])
-def test_regrowth_delay_is_geometric(p):
+def test_geometric_delay_is_geometric(p):
     # The reference rolls a depleted tile once per tick with probability p (SPEC 2.1), so the
     # tick of regrowth is the first success: P(T = t) = (1 - p)^(t - 1) p, mean 1 / p.
     n = 200_000
-    delay = np.asarray(ops.regrowth_delay(jax.random.key(0), jnp.float32(p), (n,)))
+    delay = np.asarray(
+        ops.geometric_delay(jax.random.uniform(jax.random.key(0), (n,)), jnp.float32(p))
+    )
     assert delay.min() >= 1
     for t in (1, 2, 3):
         expected = (1 - p) ** (t - 1) * p
@@ -24,10 +26,12 @@ def test_regrowth_delay_is_geometric(p):
     assert abs(delay.mean() - 1 / p) < 5 * mean_se
 
 
-def test_regrowth_delay_edge_probabilities():
-    always = ops.regrowth_delay(jax.random.key(1), jnp.float32(1.0), (1000,))
+def test_geometric_delay_edge_probabilities():
+    always = ops.geometric_delay(jax.random.uniform(jax.random.key(1), (1000,)), jnp.float32(1.0))
     assert (np.asarray(always) == 1).all()
-    never = np.asarray(ops.regrowth_delay(jax.random.key(2), jnp.float32(0.0), (1000,)))
+    never = np.asarray(
+        ops.geometric_delay(jax.random.uniform(jax.random.key(2), (1000,)), jnp.float32(0.0))
+    )
     assert (never > 2**20).all()  # beyond any episode (MAX_HORIZON = 32767)
 
 

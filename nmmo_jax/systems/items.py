@@ -37,7 +37,7 @@ def targets(state: WorldState, *index: jax.Array) -> tuple[jax.Array, ...]:
 
 def _requirement(state: WorldState, slots, n: int) -> jax.Array:
     """int32 [N, C]: the level each slot's item asks for (SPEC 7.1). Selects over the types
-    rather than a table lookup: see items.pick."""
+    rather than a table lookup: see items.equipment_slot."""
     levels = skills.requirement_levels(state.entities, n)
     item_type = it.column(slots, "type_id")
     need = jnp.zeros(item_type.shape, jnp.int32)
@@ -69,7 +69,7 @@ def use(state: WorldState, item_id: jax.Array, can_act: jax.Array, cfg: Config) 
         & (row[:, it.COL["listed_price"]] == 0)
         & (level <= need)
     )
-    slot_of = jnp.asarray(it.EQUIPMENT_SLOT)[jnp.clip(item_type, 0, it.N_TYPES - 1)]
+    slot_of = it.equipment_slot(item_type)
     equipment = ok & (slot_of >= 0)
     consumable = ok & (slot_of < 0)
 

@@ -26,13 +26,7 @@ from nmmo_jax.step import HEAD_INDEX
 
 N, S, E, W, STAY = range(5)
 GEOMETRY = dict(map_center=8, map_size=24, player_n=4)
-PROFESSION_RESPAWN = (
-    "profession_tree_respawn",
-    "profession_ore_respawn",
-    "profession_crystal_respawn",
-    "profession_herb_respawn",
-    "profession_fish_respawn",
-)
+PROFESSION_RESPAWN = m.PROFESSION_RESPAWN_FIELDS
 # Harvested tiles never regrow and there are no weapon drops: one harvest per tile, deterministic.
 STILL = dict({name: 0.0 for name in PROFESSION_RESPAWN}, weapon_drop_prob=0.0)
 # Harvested tiles regrow at the end of every step (p = 1, SPEC 2.1): one harvest per step.

@@ -18,6 +18,7 @@ import pytest
 
 import nmmo_jax as nj
 from nmmo_jax import items as it
+from nmmo_jax import material as m
 from nmmo_jax import scenario
 from nmmo_jax.observe import reference_observation
 from nmmo_jax.state import ENTITY_COLUMNS, SKILLS
@@ -26,13 +27,7 @@ from nmmo_jax.step import HEAD_INDEX
 NOOP = 12  # the InventoryItem no-op index = ITEM_INVENTORY_CAPACITY
 CAPACITY = 12
 GEOMETRY = dict(map_center=8, map_size=24, player_n=9)
-PROFESSION_RESPAWN = (
-    "profession_tree_respawn",
-    "profession_ore_respawn",
-    "profession_crystal_respawn",
-    "profession_herb_respawn",
-    "profession_fish_respawn",
-)
+PROFESSION_RESPAWN = m.PROFESSION_RESPAWN_FIELDS
 RULES = dict({name: 0.0 for name in PROFESSION_RESPAWN}, weapon_drop_prob=0.0)
 ITEM_LEVEL = ENTITY_COLUMNS.index("item_level")
 
