@@ -121,8 +121,45 @@ class Config:
     profession_consumable_restore_base: int = field(50, **_int_range(0, 100))
     profession_consumable_restore_level: int = field(5, **_int_range(0, 100))
 
-    # --- combat status window read by the item actions (SPEC 5.5)
+    # --- combat (SPEC 1.3 Combat, 5)
+    combat_system_enabled: bool = field(True, **_bool())
+    combat_spawn_immunity: int = field(20, **_int_range(0, 32767))
     combat_status_duration: int = field(3, **_int_range(0, 32767))
+    combat_weakness_multiplier: float = field(1.5, **_float_range(0.0, 100.0))
+    combat_minimum_damage_proportion: float = field(0.25, **_float_range(0.0, 1.0))
+    combat_melee_damage: int = field(10, **_int_range(0, 1000))  # without progression only
+    combat_range_damage: int = field(10, **_int_range(0, 1000))
+    combat_mage_damage: int = field(10, **_int_range(0, 1000))
+    combat_melee_reach: int = field(3, **_int_range(0, 64))
+    combat_range_reach: int = field(3, **_int_range(0, 64))
+    combat_mage_reach: int = field(3, **_int_range(0, 64))
+    progression_melee_base_damage: int = field(10, **_int_range(0, 1000))
+    progression_range_base_damage: int = field(10, **_int_range(0, 1000))
+    progression_mage_base_damage: int = field(10, **_int_range(0, 1000))
+    progression_melee_level_damage: int = field(5, **_int_range(0, 1000))
+    progression_range_level_damage: int = field(5, **_int_range(0, 1000))
+    progression_mage_level_damage: int = field(5, **_int_range(0, 1000))
+    progression_base_defense: int = field(0, **_int_range(0, 1000))
+    progression_level_defense: int = field(5, **_int_range(0, 1000))
+
+    # --- NPCs (SPEC 1.3 NPC, 6)
+    npc_system_enabled: bool = field(True, **_bool())
+    npc_default_refill_dead_npcs: bool = field(True, **_bool())
+    npc_spawn_attempts: int = field(25, **_int_range(0, 4096))
+    npc_spawn_aggressive: float = field(0.80, **_float_range(0.0, 1.0))
+    npc_spawn_neutral: float = field(0.50, **_float_range(0.0, 1.0))
+    npc_spawn_passive: float = field(0.0, **_float_range(0.0, 1.0))
+    npc_level_min: int = field(1, **_int_range(0, 99))
+    npc_level_max: int = field(10, **_int_range(0, 99))
+    npc_base_defense: int = field(0, **_int_range(0, 1000))
+    npc_level_defense: int = field(8, **_int_range(0, 1000))
+    npc_base_damage: int = field(0, **_int_range(0, 1000))
+    npc_level_damage: int = field(8, **_int_range(0, 1000))
+    npc_level_multiplier: float = field(1.0, **_float_range(0.0, 100.0))
+
+    # --- exchange: gold (SPEC 1.3 Exchange); the market itself comes with its own issue
+    exchange_system_enabled: bool = field(True, **_bool())
+    exchange_base_gold: int = field(1, **_int_range(0, 32767))
 
     # --- capacities kept in the state now so later systems fit without a rewrite
     item_inventory_capacity: int = field(12, **_int_range(0, 256))
@@ -172,6 +209,11 @@ class Config:
                     f"{system}_system_enabled requires item_system_enabled (SPEC 1.4); "
                     f"set {system}_system_enabled=False too"
                 )
+        if self.npc_level_max < self.npc_level_min:
+            raise ValueError(
+                f"npc_level_max must be >= npc_level_min (got {self.npc_level_max} < "
+                f"{self.npc_level_min})"
+            )
         if not self.terrain_water <= self.terrain_grass <= self.terrain_foilage:
             raise ValueError(
                 "terrain_water <= terrain_grass <= terrain_foilage must hold "
@@ -219,6 +261,7 @@ class Config:
         base = dict(
             player_n=8,
             npc_n=8,
+            npc_level_max=5,
             horizon=128,
             map_size=64,
             map_center=32,
@@ -240,6 +283,7 @@ class Config:
         base = dict(
             player_n=1024,
             npc_n=1024,
+            npc_level_max=15,
             horizon=8192,
             map_size=1056,
             map_center=1024,

@@ -9,14 +9,23 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
+from nmmo_jax import items as it
 from nmmo_jax import mapgen, ops
 from nmmo_jax.config import Config
 from nmmo_jax.events import empty_events
 from nmmo_jax.observe import Observation, observe
-from nmmo_jax.state import SKILLS, TileMap, WorldState, empty_entities, empty_inventory
+from nmmo_jax.state import (
+    SKILLS,
+    TileMap,
+    WorldState,
+    empty_entities,
+    empty_inventory,
+    empty_npcs,
+)
 from nmmo_jax.step import action_heads, noop_action, step_world
+from nmmo_jax.systems import npc
 
-RESET_MAP_KEY, RESET_RESOURCE_KEY, RESET_SPAWN_KEY, RESET_RESILIENT_KEY = range(4)
+RESET_MAP_KEY, RESET_RESOURCE_KEY, RESET_SPAWN_KEY, RESET_RESILIENT_KEY, RESET_NPC_KEY = range(5)
 
 
 class Env:
@@ -185,8 +194,12 @@ def uniform_choice(u: jax.Array, mask: jax.Array) -> jax.Array:
     return jnp.minimum(choice, mask.shape[-1] - 1)
 
 
-def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> WorldState:
-    """Players on distinct draws from the reference's edge list (SPEC 3.1); NPC rows empty."""
+def spawn_players(
+    key: jax.Array, base: jax.Array, map_index, cfg: Config, npcs: bool = True
+) -> WorldState:
+    """Players on draws from the reference's edge list (SPEC 3.1). The NPCs spawn first (their
+    datastore rows come before the players'), unless `npcs` is False (then NPC rows are empty
+    and the players' datastore rows are 1..N)."""
     n = cfg.player_n
     row, col = mapgen.spawn_positions(jax.random.fold_in(key, RESET_SPAWN_KEY), cfg)
 
@@ -209,7 +222,7 @@ def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> Wo
         id=players(jnp.arange(1, n + 1)),
         row=players(row),
         col=players(col),
-        gold=players(full * 1),  # EXCHANGE_BASE_GOLD
+        gold=players(full * cfg.exchange_base_gold),
         health=players(full * cfg.player_base_health),
         food=players(full * cfg.resource_base),
         water=players(full * cfg.resource_base),
@@ -220,7 +233,7 @@ def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> Wo
         **skills,
     )
     size = cfg.map_size
-    return WorldState(
+    state = WorldState(
         tick=jnp.int32(0),
         map_index=jnp.asarray(map_index, jnp.int32),
         tiles=TileMap(
@@ -228,8 +241,25 @@ def spawn_players(key: jax.Array, base: jax.Array, map_index, cfg: Config) -> Wo
         ),
         entities=ent,
         inventory=empty_inventory(cfg),
-        events=empty_events(cfg.n_entities, n, cfg.progression_level_max),
+        events=empty_events(cfg.n_entities, n, cfg.progression_level_max, kill_levels(cfg)),
+        npcs=empty_npcs(cfg),
     )
+    if npcs:
+        state = npc.spawn(state, jax.random.fold_in(key, RESET_NPC_KEY), cfg)
+    return add_player_rows(state, cfg)
+
+
+def add_player_rows(state: WorldState, cfg: Config) -> WorldState:
+    """Datastore rows for the players, in id order, after whatever was allocated before."""
+    n = cfg.player_n
+    rows, ds_row = it.allocate(state.npcs.rows, jnp.ones((n,), bool))
+    ent = state.entities.replace(ds_row=state.entities.ds_row.at[:n].set(ds_row))
+    return state.replace(entities=ent, npcs=state.npcs.replace(rows=rows))
+
+
+def kill_levels(cfg: Config) -> int:
+    """Victim attack levels the kill counts distinguish: 0 .. the highest level there is."""
+    return max(cfg.progression_level_max, cfg.npc_level_max) + 1
 
 
 class AutoReset:

@@ -16,6 +16,12 @@ one of three aggregates, so those are what we keep, updated by scatter-adds as e
 * `level_up`: int32 [player_n, 8], the highest level logged by LEVEL_UP per skill (0 = none):
   "reached level l in skill s".
 * `go_farthest`: int32 [E], the progress logged by GO_FARTHEST this step (0 = none).
+* `hits`: int32 [player_n, 3], SCORE_HIT events per combat style (ScoreHit); and their summed
+  damage would be `number`, which no predicate reads.
+* `kills`: int32 [E, 2, KILL_LEVELS], PLAYER_KILL events by (victim is an NPC, victim attack
+  level): "defeated >= k NPCs of level >= l" (DefeatEntity).
+* `gold`: int32 [E, N_GOLD_KEYS], gold amounts of the gold events (GOLD_KEYS: LOOT_GOLD now; the
+  market adds EARN_GOLD and BUY_ITEM): EarnGold, SpendGold, MakeProfit.
 
 What happened in one step, by key, is the difference of the aggregates before and after it, so
 per-tick rows are not stored. The `target_ent` field (an item id) is not kept: no predicate
@@ -60,6 +66,9 @@ ITEM_EVENT_TYPES = {
     "HARVEST_ITEM": it.CONSUMABLES + it.AMMUNITION + it.WEAPONS,  # weapons: the 2.5 % drops
     "CONSUME_ITEM": it.CONSUMABLES,
     "EQUIP_ITEM": it.ARMOR + it.WEAPONS + it.TOOLS + it.AMMUNITION,
+    # FIRE_AMMO's `number` is the quantity left after the shot (the quirk of SPEC 14.3, 18.5)
+    "FIRE_AMMO": it.AMMUNITION,
+    "LOOT_ITEM": it.ITEM_TYPES,
 }
 ITEM_EVENT_KEYS = tuple(
     (code, item_type) for code, types in ITEM_EVENT_TYPES.items() for item_type in types
@@ -78,6 +87,8 @@ ITEM_KEY = {
     for code in ITEM_EVENT_TYPES
 }
 N_SKILLS = 8
+GOLD_KEYS = ("LOOT_GOLD", "EARN_GOLD", "BUY_ITEM")
+N_GOLD_KEYS = len(GOLD_KEYS)
 
 # Counters are stored densely: column EVENT_COLUMN[code] of the event log holds that code.
 EVENT_COLUMN = {code: i for i, code in enumerate(EVENT_CODES.values())}
@@ -93,6 +104,9 @@ class EventLog:
     go_farthest: jax.Array
     items: jax.Array
     level_up: jax.Array
+    hits: jax.Array
+    kills: jax.Array
+    gold: jax.Array
 
     def start_tick(self) -> EventLog:
         """The log at the start of a step: this step's counts cleared, the episode's kept."""
@@ -128,11 +142,36 @@ class EventLog:
         )
         return self.replace(items=items).record(name, happened)
 
+    def record_items(self, name: str, player, item_type, level, number, happened) -> EventLog:
+        """Item events `name` of one player (int []) for several items [M] at once: the
+        `number` sums by (type, level) and the count of events where `happened` [M]."""
+        levels = self.items.shape[-1]
+        key = jnp.asarray(ITEM_KEY[name])[jnp.clip(item_type, 0, N_ITEM_TYPES - 1)]
+        key = jnp.where(happened, key, N_ITEM_KEYS)
+        items = self.items.at[player, key, jnp.clip(level, 1, levels) - 1].add(
+            jnp.where(happened, number, 0).astype(jnp.int32), mode="drop"
+        )
+        column = EVENT_COLUMN[EVENT_CODES[name]]
+        count = happened.sum(dtype=jnp.int32)
+        return self.replace(
+            items=items,
+            tick=self.tick.at[player, column].add(count.astype(self.tick.dtype)),
+            episode=self.episode.at[player, column].add(count),
+        )
+
     def record_level_up(self, skill: int, leveled: jax.Array, level: jax.Array) -> EventLog:
         """LEVEL_UP (type = skill id 1..8, level = the new level) where `leveled` [player_n]."""
         n = leveled.shape[-1]
         level_up = self.level_up.at[:n, skill - 1].max(jnp.where(leveled, level, 0))
         return self.replace(level_up=level_up).record("LEVEL_UP", leveled)
+
+    def record_gold(self, name: str, happened: jax.Array, amount: jax.Array) -> EventLog:
+        """A gold event `name` (GOLD_KEYS) of the first k entities where `happened` [k],
+        carrying `amount` [k] gold."""
+        k = happened.shape[-1]
+        key = GOLD_KEYS.index(name)
+        gold = self.gold.at[:k, key].add(jnp.where(happened, amount, 0).astype(jnp.int32))
+        return self.replace(gold=gold).record(name, happened)
 
     def count(self, name: str, episode: bool = True) -> jax.Array:
         """int32 [E]: how often event `name` (e.g. "EAT_FOOD") was logged per entity."""
@@ -151,11 +190,16 @@ class EventLog:
         return self.items[..., key, max(min_level, 1) - 1 :].sum(axis=-1)
 
 
-def empty_events(n_entities: int, n_players: int = 0, levels: int = 10) -> EventLog:
+def empty_events(
+    n_entities: int, n_players: int = 0, levels: int = 10, kill_levels: int = 16
+) -> EventLog:
     return EventLog(
         tick=jnp.zeros((n_entities, N_EVENT_CODES), jnp.int16),
         episode=jnp.zeros((n_entities, N_EVENT_CODES), jnp.int32),
         go_farthest=jnp.zeros((n_entities,), jnp.int32),
         items=jnp.zeros((n_players, N_ITEM_KEYS, levels), jnp.int32),
         level_up=jnp.zeros((n_players, N_SKILLS), jnp.int32),
+        hits=jnp.zeros((n_players, 3), jnp.int32),
+        kills=jnp.zeros((n_entities, 2, kill_levels), jnp.int32),
+        gold=jnp.zeros((n_entities, N_GOLD_KEYS), jnp.int32),
     )

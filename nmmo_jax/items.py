@@ -310,8 +310,13 @@ def id_queue_capacity(cfg: Config) -> int:
 
 
 def empty_item_ids(cfg: Config) -> ItemIds:
+    return empty_ids(id_queue_capacity(cfg))
+
+
+def empty_ids(capacity: int) -> ItemIds:
+    """A fresh FIFO allocator (ids 1..99 free, table 100) with a free ring of `capacity`."""
     return ItemIds(
-        free=jnp.zeros((id_queue_capacity(cfg),), jnp.int32),
+        free=jnp.zeros((capacity,), jnp.int32),
         head=jnp.int32(0),
         tail=jnp.int32(0),
         next_fresh=jnp.int32(1),

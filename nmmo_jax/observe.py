@@ -17,6 +17,7 @@ from nmmo_jax import material as mat
 from nmmo_jax.config import Config
 from nmmo_jax.ops import INT16_MAX, INT16_MIN
 from nmmo_jax.state import N_ENTITY_COLUMNS, WorldState, material
+from nmmo_jax.systems import combat
 from nmmo_jax.systems import items as item_actions
 from nmmo_jax.systems.movement import N_DIRECTIONS, STAY
 
@@ -28,6 +29,9 @@ class ActionMask:
     move: jax.Array  # [N, 5]: N, S, E, W habitable; Stay always (SPEC 12.3)
     use: jax.Array  # [N, C + 1]: inventory rows to Use; the last is the no-op (SPEC 12.3)
     destroy: jax.Array  # [N, C + 1]: inventory rows to Destroy; the last is the no-op
+    attack_style: jax.Array  # [N, 3]: melee, range, mage (always all allowed)
+    attack_target: jax.Array  # [N, E + 1]: entity slots to attack; the last is the no-op,
+    # allowed only when no slot is (SPEC 12.3)
 
 
 @struct.dataclass
@@ -152,13 +156,20 @@ def observe(state: WorldState, cfg: Config) -> Observation:
     window = observe_window(state, cfg)
     entities = entity_rows(state)
     inventory, use, destroy = inventory_view(state, cfg)
+    attack_style, attack_target = combat.attack_mask(state, cfg)
     return Observation(
         tick=state.tick,
         entities=entities,
         window=window,
         agent=entities[1 : n + 1],
         inventory=inventory,
-        action_mask=ActionMask(move=move_mask(window, alive, cfg), use=use, destroy=destroy),
+        action_mask=ActionMask(
+            move=move_mask(window, alive, cfg),
+            use=use,
+            destroy=destroy,
+            attack_style=attack_style,
+            attack_target=attack_target,
+        ),
     )
 
 
@@ -207,8 +218,9 @@ def reference_observation(state: WorldState, cfg: Config) -> dict:
     "Entity" int16 [N, 100, 31] (entities within the window in entity-table order, zero padded),
     "Inventory" int16 [N, C, 16] (the agent's items in id order, zero padded),
     "ActionTargets" {"Move": {"Direction": int8 [N, 5]}, "Use": {"InventoryItem": int8 [N, C + 1]},
-    "Destroy": {"InventoryItem": int8 [N, C + 1]}}. Dead agents get the reference's empty
-    observation: zeros, AgentId kept, Move mask [0, 0, 0, 0, 1], Use/Destroy only the no-op.
+    "Destroy": {"InventoryItem": int8 [N, C + 1]}, "Attack": {"Style": int8 [N, 3], "Target":
+    int8 [N, 101]}}. Dead agents get the reference's empty observation: zeros, AgentId kept,
+    Move mask [0, 0, 0, 0, 1], Use/Destroy/Attack.Target only the no-op.
     When more than PLAYER_N_OBS entities are in view the nearest are kept (the reference
     crashes there; DEVIATIONS).
     This is the slow layout (a sort per agent): meant for adapters and porting, not training.
@@ -225,26 +237,21 @@ def reference_observation(state: WorldState, cfg: Config) -> dict:
     tile = jnp.stack([abs_row, abs_col, grid[abs_row, abs_col].astype(jnp.int32)], axis=-1)
     tile = jnp.where(alive[:, None, None, None], tile, 0).reshape(n, diameter * diameter, 3)
 
-    # Entities within Chebyshev distance `radius`, ordered by (distance if crowded, table row).
     table = entity_rows(state)[1:]
-    distance = jnp.maximum(
-        jnp.abs(ent.row[None, :] - row[:, None]), jnp.abs(ent.col[None, :] - col[:, None])
-    )
-    visible = ent.alive[None, :] & (distance <= radius) & alive[:, None]
+    order, shown = visible_entities(state, cfg)
     k = cfg.player_n_obs
-    n_entities = ent.size
-    order_key = jnp.arange(n_entities)[None, :] + jnp.where(
-        visible.sum(axis=1, keepdims=True) > k, distance * n_entities, 0
-    )
-    order_key = jnp.where(visible, order_key, jnp.iinfo(jnp.int32).max)
-    order = jnp.argsort(order_key, axis=1)[:, :k]
-    shown = jnp.take_along_axis(visible, order, axis=1)
     rows = jnp.where(shown[..., None], table[order], 0)
     if rows.shape[1] < k:
         rows = jnp.pad(rows, ((0, 0), (0, k - rows.shape[1]), (0, 0)))
 
     mask = move_mask(observe_window(state, cfg), alive, cfg)
     inventory, use, destroy = inventory_view(state, cfg)
+    # Attack.Target over the Entity rows: our slot mask read at each row's slot
+    _, slot_mask = combat.attack_mask(state, cfg)
+    target = jnp.take_along_axis(slot_mask[:, :-1], order, axis=1) & shown
+    if target.shape[1] < k:
+        target = jnp.pad(target, ((0, 0), (0, k - target.shape[1])))
+    target = jnp.concatenate([target, ~target.any(axis=1, keepdims=True)], axis=1)
     agent_id = jnp.arange(1, n + 1, dtype=jnp.int16)
     return {
         "CurrentTick": jnp.where(alive, state.tick, 0).astype(jnp.int16),
@@ -256,5 +263,45 @@ def reference_observation(state: WorldState, cfg: Config) -> dict:
             "Move": {"Direction": mask.astype(jnp.int8)},
             "Use": {"InventoryItem": use.astype(jnp.int8)},
             "Destroy": {"InventoryItem": destroy.astype(jnp.int8)},
+            "Attack": {
+                "Style": jnp.ones((n, combat.N_STYLES), jnp.int8),
+                "Target": target.astype(jnp.int8),
+            },
         },
     }
+
+
+def visible_entities(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
+    """(slots int32 [N, K], shown bool [N, K]) with K = min(PLAYER_N_OBS, E): the entities each
+    agent's reference Entity observation lists, in its row order: those within Chebyshev
+    distance `radius`, by datastore row (SPEC 11); when more than K are in view, the nearest
+    (DEVIATIONS)."""
+    n = cfg.player_n
+    ent = state.entities
+    row, col = ent.row[:n], ent.col[:n]
+    distance = jnp.maximum(
+        jnp.abs(ent.row[None, :] - row[:, None]), jnp.abs(ent.col[None, :] - col[:, None])
+    )
+    visible = ent.alive[None, :] & (distance <= cfg.player_vision_radius) & ent.alive[:n, None]
+    k = min(cfg.player_n_obs, ent.size)
+    span = 1 << 24  # datastore rows stay below it
+    order_key = ent.ds_row[None, :] + jnp.where(
+        visible.sum(axis=1, keepdims=True) > cfg.player_n_obs, distance * span, 0
+    )
+    order_key = jnp.where(visible, order_key, jnp.iinfo(jnp.int32).max)
+    order = jnp.argsort(order_key, axis=1)[:, :k].astype(jnp.int32)
+    return order, jnp.take_along_axis(visible, order, axis=1)
+
+
+def reference_actions(state: WorldState, cfg: Config, attack_target: jax.Array) -> jax.Array:
+    """int32 [N]: our attack_target (an entity slot, E = no-op) for the reference's Attack
+    Target index [N] (a row of the Entity observation each agent got from `state`; indices
+    outside the listed rows, the reference's no-op 100 among them, give the no-op)."""
+    order, shown = visible_entities(state, cfg)
+    k = order.shape[1]
+    index = jnp.asarray(attack_target, jnp.int32)
+    inside = (index >= 0) & (index < k)
+    at = jnp.clip(index, 0, k - 1)[:, None]
+    slot = jnp.take_along_axis(order, at, axis=1)[:, 0]
+    listed = jnp.take_along_axis(shown, at, axis=1)[:, 0]
+    return jnp.where(inside & listed, slot, cfg.n_entities)

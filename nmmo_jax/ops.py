@@ -83,7 +83,7 @@ def _mix32(x: jax.Array) -> jax.Array:
     return x ^ (x >> 16)
 
 
-def uniforms(key: jax.Array, shape) -> jax.Array:
+def uniforms(key: jax.Array, shape, stream: int = 0) -> jax.Array:
     """float32 uniforms in [0, 1) of `shape`, a function of `key` only: the key's two data words
     seed an integer hash of each element's index (24-bit resolution).
 
@@ -91,11 +91,13 @@ def uniforms(key: jax.Array, shape) -> jax.Array:
     loop on XLA CPU whose fixed cost per call is more than the tick's arithmetic that uses the
     draws; a hash is a few fused integer ops. Different keys (the split keys of successive
     steps) give independent-looking streams; the statistics tests of regrowth and of
-    `Env.sample_actions` check the distributions."""
+    `Env.sample_actions` check the distributions. Systems that draw with the same key take
+    different `stream`s (an offset of the hash's seed), so their draws are not the same numbers."""
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)
     words = key.reshape(-1).astype(jnp.uint32)
     index = jnp.arange(int(np.prod(shape)), dtype=jnp.uint32).reshape(shape)
-    x = _mix32(index * jnp.uint32(0x9E3779B9) + words[0])
+    seed = words[0] + jnp.uint32((stream * 0x85EBCA6B) & 0xFFFFFFFF)
+    x = _mix32(index * jnp.uint32(0x9E3779B9) + seed)
     x = _mix32(x ^ words[-1])
     return (x >> 8).astype(jnp.float32) * jnp.float32(1.0 / (1 << 24))

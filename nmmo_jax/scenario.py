@@ -96,24 +96,42 @@ def position(cfg: Config, row: int, col: int) -> tuple[int, int]:
     return row + cfg.map_border, col + cfg.map_border
 
 
-def build(ascii_map: str, players: dict | None = None, tick: int = 0, **config_overrides):
+def build(
+    ascii_map: str,
+    players: dict | None = None,
+    tick: int = 0,
+    npcs: list | None = None,
+    **config_overrides,
+):
     """(cfg, state): the drawing as a WorldState at `tick`.
 
     `players` maps a player id to attribute overrides of its entity row (any column of
     ENTITY_COLUMNS or `alive`, `resilient`, `exploration`), e.g. {1: dict(food=0, water=3)};
     players absent from the drawing must give `row` and `col` in drawing coordinates.
     Players start as the reference spawns them (SPEC 3.1): health 100, food 100, water 100.
+
+    `npcs`: a list of dicts, NPC k with id -(k + 1) in entity slot player_n + k: `row`, `col`
+    (drawing coordinates), `npc_type` (1 passive, 2 neutral, 3 hostile; default 1), `style`
+    (0 melee, 1 range, 2 mage; default 0), `level` (default 1: that style's level, exp 1, gold
+    = level), `lvl` (float, default `level`: offense = defense = int(8 lvl), item level
+    int(5 lvl), SPEC 6.2), `drop_armor` / `drop_tool` (item types, default Hat / Rod) and any
+    entity column. With NPCs, npc_n defaults to their number.
     """
     tiles, placed = parse(ascii_map)
     players = dict(players or {})
+    npcs = list(npcs or [])
     ids = sorted(set(placed) | set(players))
     n = max(ids) if ids else 1
+    if npcs:
+        config_overrides.setdefault("npc_n", len(npcs))
     cfg = config_for(tiles, n, **config_overrides)
+    if len(npcs) > cfg.npc_n:
+        raise ValueError(f"npcs lists {len(npcs)} NPCs but npc_n is {cfg.npc_n}")
     grid = np.zeros((cfg.map_size, cfg.map_size), np.int8)
     b = cfg.map_border
     grid[b : b + tiles.shape[0], b : b + tiles.shape[1]] = tiles
 
-    state = spawn_players(jnp.zeros((2,), jnp.uint32), jnp.asarray(grid), 0, cfg)
+    state = spawn_players(jnp.zeros((2,), jnp.uint32), jnp.asarray(grid), 0, cfg, npcs=False)
     ent = state.entities
     columns = {name: np.array(getattr(ent, name)) for name in _EDITABLE}
     for pid in range(1, cfg.player_n + 1):
@@ -137,11 +155,84 @@ def build(ascii_map: str, players: dict | None = None, tick: int = 0, **config_o
                     f"players[{pid}] sets unknown attribute {name!r}; allowed: {sorted(columns)}"
                 )
             columns[name][i] = value
+    for k, spec in enumerate(npcs):
+        _place_npc(columns, cfg, cfg.player_n + k, k + 1, dict(spec))
     ent = ent.replace(**{name: jnp.asarray(value) for name, value in columns.items()})
-    return cfg, state.replace(entities=ent, tick=jnp.int32(tick))
+    state = state.replace(entities=ent, tick=jnp.int32(tick))
+    if npcs:
+        rows, ds_row = items.allocate(state.npcs.rows, jnp.arange(cfg.npc_n) < len(npcs))
+        ent = state.entities
+        n = cfg.player_n
+        ent = ent.replace(ds_row=ent.ds_row.at[n:].set(jnp.where(ds_row > 0, ds_row, 0)))
+        npc_state = state.npcs.replace(rows=rows, next_serial=jnp.int32(len(npcs) + 1))
+        state = state.replace(entities=ent, npcs=npc_state)
+    return cfg, state
 
 
-_EDITABLE = ENTITY_COLUMNS + ("alive", "resilient", "spawn_row", "spawn_col", "exploration")
+def _place_npc(columns: dict, cfg: Config, i: int, serial: int, spec: dict) -> None:
+    b = cfg.map_border
+    try:
+        r, c = spec.pop("row"), spec.pop("col")
+    except KeyError:
+        raise ValueError(f"npcs[{serial - 1}] needs `row` and `col`") from None
+    kind = spec.pop("npc_type", 1)
+    style = spec.pop("style", 0)
+    level = spec.pop("level", 1)
+    lvl = spec.pop("lvl", float(level))
+    if kind not in (1, 2, 3) or style not in (0, 1, 2):
+        raise ValueError(f"npcs[{serial - 1}]: npc_type must be 1..3 and style 0..2")
+    values = dict(
+        id=-serial,
+        npc_type=kind,
+        row=r + b,
+        col=c + b,
+        spawn_row=r + b,
+        spawn_col=c + b,
+        health=cfg.player_base_health,
+        food=cfg.resource_base,
+        water=cfg.resource_base,
+        gold=level,
+        alive=True,
+        order=cfg.player_n + serial,
+        target=-1,
+        style=style,
+        npc_damage=int(cfg.npc_base_damage + lvl * cfg.npc_level_damage * cfg.npc_level_multiplier),
+        npc_defense=int(
+            cfg.npc_base_defense + lvl * cfg.npc_level_defense * cfg.npc_level_multiplier
+        ),
+        npc_item_level=int(5 * lvl),
+        drop_armor=spec.pop("drop_armor", items.HAT),
+        drop_tool=spec.pop("drop_tool", items.ROD),
+        spawn_ring=max(0, min(r, c, cfg.map_center - 1 - r, cfg.map_center - 1 - c)),
+    )
+    for s, name in enumerate(("melee", "range", "mage")):
+        values[f"{name}_level"] = level if s == style else 0
+        values[f"{name}_exp"] = 1 if s == style else 0
+    for name in ("fishing", "herbalism", "prospecting", "carving", "alchemy"):
+        values[f"{name}_level"] = 0
+    values.update(spec)
+    for name, value in values.items():
+        if name not in columns:
+            raise ValueError(f"npcs[{serial - 1}] sets unknown attribute {name!r}")
+        columns[name][i] = value
+
+
+_EDITABLE = ENTITY_COLUMNS + (
+    "alive",
+    "resilient",
+    "spawn_row",
+    "spawn_col",
+    "exploration",
+    "order",
+    "target",
+    "style",
+    "npc_damage",
+    "npc_defense",
+    "npc_item_level",
+    "drop_armor",
+    "drop_tool",
+    "spawn_ring",
+)
 
 
 def depleted(state, row: int, col: int, cfg: Config, until: int):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 from nmmo_jax.events import EventLog
-from nmmo_jax.items import SLOT_WIDTH, ItemIds, empty_item_ids
+from nmmo_jax.items import INITIAL_TABLE_SIZE, SLOT_WIDTH, ItemIds, empty_ids, empty_item_ids
 
 # The reference's EntityState columns, in order (SPEC 3.2). Each is one [E] array of EntityTable.
 ENTITY_COLUMNS = (
@@ -92,6 +93,21 @@ class EntityTable:
     spawn_row: jax.Array  # int32 [E]: position at spawn (tasks measure distance travelled)
     spawn_col: jax.Array
     exploration: jax.Array  # int32 [E]: best progress toward the centre so far (SPEC 13.2)
+    # the reference's order of the actions of one tick (SPEC 13.1): players by id, then NPCs in
+    # spawn order (npc serial = -id); and the datastore row (the Entity observation's order)
+    order: jax.Array  # int32 [E]
+    ds_row: jax.Array  # int32 [E]
+    # NPCs (SPEC 6): the entity slot of the current target (-1 none), the fixed combat style
+    # (0 melee, 1 range, 2 mage), the equipment stats and item level of the spawn roll, the
+    # two drop-table items (type ids; 0 none) and the spawn ring (distance from the edge)
+    target: jax.Array  # int32 [E]
+    style: jax.Array  # int32 [E]
+    npc_damage: jax.Array  # int32 [E]
+    npc_defense: jax.Array  # int32 [E]
+    npc_item_level: jax.Array  # int32 [E]
+    drop_armor: jax.Array  # int32 [E]
+    drop_tool: jax.Array  # int32 [E]
+    spawn_ring: jax.Array  # int32 [E]
 
     @property
     def size(self) -> int:
@@ -121,6 +137,24 @@ class Inventory:
 
 
 @struct.dataclass
+class NpcState:
+    """The NPC manager of one environment (SPEC 6.1).
+
+    `next_serial`: the next NPC gets id -next_serial (ids are never reused in an episode).
+    `dangers`: the respawn-danger queue, a ring buffer [Q] of spawn rings (distance from the
+    edge) of dead NPCs, entries [head, tail), popped first by the refill.
+    `rows`: the allocator of entity datastore rows (the same FIFO free list as item ids, SPEC
+    7.2 and 11), which gives the Entity observation its row order.
+    """
+
+    next_serial: jax.Array
+    dangers: jax.Array
+    head: jax.Array
+    tail: jax.Array
+    rows: ItemIds
+
+
+@struct.dataclass
 class TileMap:
     """The map of one episode, [map_size, map_size] each.
 
@@ -144,6 +178,7 @@ class WorldState:
     entities      EntityTable, [E] per column
     inventory     Inventory, slots [player_n, item_inventory_capacity, items.SLOT_WIDTH]
     events        EventLog
+    npcs          NpcState (the NPC manager: ids, respawn dangers, datastore rows)
     """
 
     tick: jax.Array
@@ -152,6 +187,7 @@ class WorldState:
     entities: EntityTable
     inventory: Inventory
     events: EventLog
+    npcs: NpcState
 
     @property
     def n_players(self) -> int:
@@ -178,8 +214,32 @@ def empty_entities(n_entities: int) -> EntityTable:
         spawn_row=zeros,
         spawn_col=zeros,
         exploration=zeros,
+        order=jnp.arange(n_entities, dtype=jnp.int32),
+        ds_row=zeros,
+        target=jnp.full((n_entities,), -1, jnp.int32),
+        style=zeros,
+        npc_damage=zeros,
+        npc_defense=zeros,
+        npc_item_level=zeros,
+        drop_armor=zeros,
+        drop_tool=zeros,
+        spawn_ring=zeros,
     )
     return EntityTable(**fields)
+
+
+def empty_npcs(cfg) -> NpcState:
+    # every NPC ever queued is dead and every dead one queued at most once per death: the
+    # queue never holds more than the attempts of a tick plus the NPC capacity
+    capacity = 1 << int(np.ceil(np.log2(max(cfg.npc_n + cfg.npc_spawn_attempts, 1) + 1)))
+    live = cfg.n_entities + INITIAL_TABLE_SIZE
+    return NpcState(
+        next_serial=jnp.int32(1),
+        dangers=jnp.zeros((capacity,), jnp.int32),
+        head=jnp.int32(0),
+        tail=jnp.int32(0),
+        rows=empty_ids(1 << int(np.ceil(np.log2(2 * live)))),
+    )
 
 
 def empty_inventory(cfg) -> Inventory:

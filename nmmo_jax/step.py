@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 
 from nmmo_jax import ops
 from nmmo_jax.config import Config
 from nmmo_jax.state import WorldState
-from nmmo_jax.systems import harvest, items, movement, survival
+from nmmo_jax.systems import combat, harvest, items, movement, npc, survival
 
 
 def action_heads(cfg: Config) -> tuple[tuple[str, int], ...]:
@@ -19,12 +20,16 @@ def action_heads(cfg: Config) -> tuple[tuple[str, int], ...]:
         ("move", movement.N_DIRECTIONS),
         ("use", items.n_choices(cfg)),
         ("destroy", items.n_choices(cfg)),
+        ("attack_style", combat.N_STYLES),
+        ("attack_target", combat.n_targets(cfg)),
     )
 
 
 def noop_action(cfg: Config) -> tuple[int, ...]:
-    """The no-op choice of every head: Stay, and the trailing no-op index of the others."""
-    return (movement.STAY, cfg.item_inventory_capacity, cfg.item_inventory_capacity)
+    """The no-op choice of every head: Stay, and the trailing no-op index of the others (a
+    style is only read with a target, so melee)."""
+    capacity = cfg.item_inventory_capacity
+    return (movement.STAY, capacity, capacity, combat.MELEE, cfg.n_entities)
 
 
 ACTION_HEADS = action_heads(Config())  # the Default config's heads
@@ -41,18 +46,23 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
     """Advances one environment by one tick. `actions`: int32 [player_n, len(action_heads)].
 
     Order as in the reference (SPEC 13.1): the item rows the actions name are read from the
-    observation the agents saw; entity updates (SPEC 3.3: regeneration and starvation, the
-    professions, water and food); the actions by priority (Use 10, Destroy 40, Move 60); the dead
-    are culled (their items destroyed) and the tick advances. Depleted tiles regrow when the new
-    tick reaches their regrowth tick (TileMap.regrow_at), i.e. at the end of the step (SPEC 2.1).
+    observation the agents saw; the NPCs decide from the start-of-step state; entity updates
+    (SPEC 3.3: regeneration and starvation, the professions, water and food; NPC regeneration);
+    the actions by priority (Use 10, Destroy 40, Attack 50 with the players' attacks before the
+    NPCs', Move 60); the dead are culled (their items destroyed), the tick advances and dead
+    NPCs are replaced (SPEC 6.1). Depleted tiles regrow when the new tick reaches their
+    regrowth tick (TileMap.regrow_at), i.e. at the end of the step (SPEC 2.1).
     Within the reference's per-player update the professions run after regeneration and before
     water and food; no quantity links them, so running them as whole systems keeps the results.
     """
     n = cfg.player_n
+    npcs_on = cfg.npc_system_enabled and cfg.npc_n > 0
     if cfg.item_system_enabled:
         use_id, destroy_id = items.targets(
             state, actions[:, HEAD_INDEX["use"]], actions[:, HEAD_INDEX["destroy"]]
         )
+    if npcs_on:
+        state, npc_move, npc_attack = npc.decide(state, key, cfg)
     state = state.replace(events=state.events.start_tick())
     state = survival.tick_entities(state)
     if cfg.item_system_enabled and cfg.equipment_system_enabled:
@@ -61,14 +71,45 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
     state = survival.update_players(state, u[:, SURVIVAL_UNIFORMS], cfg)
     if cfg.profession_system_enabled:
         state = harvest.harvest(state, u[:, HARVEST_UNIFORMS], cfg)
+    if npcs_on:
+        state = npc.update(state, cfg)
     # Only entities still alive after their update act (starvation kills before the actions).
-    can_act = state.entities.alive[:n] & (state.entities.health[:n] > 0)
+    ent = state.entities
+    can_act = ent.alive & (ent.health > 0)
     if cfg.item_system_enabled:
-        state = items.use(state, use_id, can_act, cfg)
-        state = items.destroy(state, destroy_id, can_act, cfg)
-    state = movement.move_players(state, actions[:, HEAD_INDEX["move"]], can_act, cfg)
-    alive_before = state.entities.alive[:n]
+        state = items.use(state, use_id, can_act[:n], cfg)
+        state = items.destroy(state, destroy_id, can_act[:n], cfg)
+    if cfg.combat_system_enabled or npcs_on:
+        state = _attacks(key, state, actions, can_act, npc_attack if npcs_on else None, cfg)
+    # An entity killed by an attack of this tick does not move.
+    can_move = state.entities.alive & (state.entities.health > 0)
+    state = movement.move_players(state, actions[:, HEAD_INDEX["move"]], can_move[:n], cfg)
+    if npcs_on:
+        state = npc.move(state, npc_move, cfg)
+    alive_before = state.entities.alive
     state = survival.cull(state)
+    died = alive_before & ~state.entities.alive
     if cfg.item_system_enabled:
-        state = items.discard_dead(state, alive_before & ~state.entities.alive[:n])
-    return state.replace(tick=state.tick + 1)
+        state = items.discard_dead(state, died[:n])
+    state = npc.bury(state, died, cfg)
+    state = state.replace(tick=state.tick + 1)
+    if npcs_on and cfg.npc_default_refill_dead_npcs:
+        state = npc.spawn(state, key, cfg)
+    return state
+
+
+def _attacks(key, state: WorldState, actions, can_act, npc_attack, cfg: Config) -> WorldState:
+    """The Attack requests of every entity, [E]: the players' heads, the NPCs' decisions."""
+    n, size = cfg.player_n, cfg.n_entities
+    ent = state.entities
+    target = actions[:, HEAD_INDEX["attack_target"]]
+    style = actions[:, HEAD_INDEX["attack_style"]]
+    wants = (target >= 0) & (target < size)
+    if not cfg.combat_system_enabled:
+        wants = jnp.zeros_like(wants)
+    npc_wants = npc_attack if npc_attack is not None else jnp.zeros((size - n,), bool)
+    wants = jnp.concatenate([wants, npc_wants])
+    target = jnp.concatenate([target, jnp.maximum(ent.target[n:], 0)])
+    style = jnp.concatenate([style, ent.style[n:]])
+    can_act = can_act & (ent.freeze == 0)
+    return combat.attack(state, key, wants, target, style, can_act, cfg)

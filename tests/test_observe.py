@@ -123,17 +123,22 @@ def test_observation_shapes_and_dtypes_small():
     for head in ("use", "destroy"):  # SPEC 12.1: InventoryItem = 12 rows + the no-op
         mask = getattr(obs.action_mask, head)
         assert mask.shape == (n, 13) and mask.dtype == np.bool_, head
+    assert obs.action_mask.attack_style.shape == (n, 3)  # SPEC 12.1: melee, range, mage
+    assert obs.action_mask.attack_target.shape == (n, e + 1)  # entity slots + the no-op
     assert len(ENTITY_COLUMNS) == 31
     # The pytree leaves: tick, entities, window, agent, inventory, and the masks move, use,
-    # destroy (tile and entity are views of the packed window).
-    assert len(jax.tree.leaves(obs)) == 8
+    # destroy, attack_style, attack_target (tile and entity are views of the packed window).
+    assert len(jax.tree.leaves(obs)) == 10
     window = np.asarray(obs.window)
     np.testing.assert_array_equal(np.asarray(obs.tile), window & 0xF)
     np.testing.assert_array_equal(np.asarray(obs.entity)[..., 0], (window >> 4) & 0x3FFF)
     np.testing.assert_array_equal(np.asarray(obs.entity)[..., 1], window >> 18)
-    # Fresh episode: row 0 and the NPC rows are zeros, every player's row is filled in.
+    # Fresh episode: row 0 and the empty NPC rows are zeros, every player's row is filled in,
+    # the NPCs spawned at reset have ids -1, -2, ... (SPEC 6.1).
     entities = np.asarray(obs.entities)
-    assert not entities[0].any() and not entities[n + 1 :].any()
+    npc_alive = np.asarray(state.entities.alive[n:])
+    assert not entities[0].any() and not entities[n + 1 :][~npc_alive].any()
+    assert (entities[n + 1 :][npc_alive, COL["id"]] < 0).all()
     np.testing.assert_array_equal(entities[1 : n + 1, COL["id"]], np.arange(1, n + 1))
     np.testing.assert_array_equal(np.asarray(obs.agent), entities[1 : n + 1])
     # Each agent sees its own row id at the window centre (alone or with another player).
@@ -275,7 +280,9 @@ def test_reference_observation_keys_shapes_dtypes():
     n = CFG.player_n
     assert set(REF) == {"CurrentTick", "AgentId", "Tile", "Entity", "Inventory", "ActionTargets"}
     assert REF["Inventory"].shape == (n, 12, 16) and REF["Inventory"].dtype == np.int16
-    assert set(REF["ActionTargets"]) == {"Move", "Use", "Destroy"}
+    assert set(REF["ActionTargets"]) == {"Move", "Use", "Destroy", "Attack"}
+    assert REF["ActionTargets"]["Attack"]["Target"].shape == (n, CFG.player_n_obs + 1)
+    assert REF["ActionTargets"]["Attack"]["Style"].shape == (n, 3)
     for head in ("Use", "Destroy"):
         mask = REF["ActionTargets"][head]["InventoryItem"]
         assert mask.shape == (n, 13) and mask.dtype == np.int8, head
@@ -393,10 +400,12 @@ def test_reference_observation_agrees_with_observe_on_a_real_map():
     assert not expected[:, :4].all()  # agents on the edge have the void border next to them
     np.testing.assert_array_equal(np.asarray(obs.action_mask.move), expected)
     np.testing.assert_array_equal(np.asarray(ref["ActionTargets"]["Move"]["Direction"]), expected)
-    # Every row id in the compact entity window is listed (by id) in the reference Entity rows.
+    # Every entity of the compact window is listed (by id) in the reference Entity rows, NPCs
+    # included (the window holds rows of obs.entities; their id column names them).
     ids = np.asarray(ref["Entity"])[..., COL["id"]]
     window = np.asarray(obs.entity)
+    window_ids = np.asarray(obs.entities)[window, COL["id"]]
     for i in range(n):
         listed = set(ids[i][ids[i] != 0].tolist())
-        shown = set(window[i][window[i] != 0].tolist())
+        shown = set(window_ids[i][window[i] != 0].tolist())
         assert i + 1 in listed and shown <= listed

@@ -55,12 +55,17 @@ ACTION = st.one_of(
 ITEM_ACTION = st.one_of(st.integers(0, 12), st.sampled_from([13, 99, -1, 2**31 - 1, -(2**31)]))
 
 
+# Attack: a style and an entity slot, in range or not (the small configs have <= 16 slots).
+STYLE = st.one_of(st.integers(0, 2), st.sampled_from([3, -1, 2**31 - 1]))
+TARGET = st.one_of(st.integers(0, 16), st.sampled_from([17, 99, -1, -(2**31)]))
+
+
 @st.composite
 def action_arrays(draw, n_players: int):
-    """int32 [steps, n_players, 3] (move, use, destroy): 1 to MAX_STEPS steps (uniform, not
-    biased to short runs)."""
+    """int32 [steps, n_players, 5] (move, use, destroy, attack style, attack target): 1 to
+    MAX_STEPS steps (uniform, not biased to short runs)."""
     steps = draw(st.integers(1, MAX_STEPS))
-    agent = st.tuples(ACTION, ITEM_ACTION, ITEM_ACTION)
+    agent = st.tuples(ACTION, ITEM_ACTION, ITEM_ACTION, STYLE, TARGET)
     rows = draw(
         st.lists(
             st.lists(agent, min_size=n_players, max_size=n_players), min_size=steps, max_size=steps
@@ -125,12 +130,25 @@ def check_step(cfg, before, out, actions):
     # The dead stay dead; the alive count never grows.
     assert not (alive1 & ~alive0).any()
     assert alive1.sum() <= alive0.sum()
-    assert not (e1.alive & ~e0.alive).any()  # NPC rows too
-    # The rows of the dead (players and empty NPC rows) do not change any more.
-    dead = ~e0.alive
+    # The rows of dead players do not change any more (NPC slots are reused by new spawns).
+    dead = ~alive0
     for f in dataclasses.fields(e0):
-        column0, column1 = getattr(e0, f.name), getattr(e1, f.name)
+        column0, column1 = getattr(e0, f.name)[:n], getattr(e1, f.name)[:n]
         np.testing.assert_array_equal(column1[dead], column0[dead], err_msg=f.name)
+    # NPCs (SPEC 6): never more than NPC_N, on passable tiles, health within [1, 100] when
+    # alive, distinct ids, and every NPC attacked or moved at most one tile.
+    npc_alive = e1.alive[n:]
+    assert npc_alive.sum() <= cfg.npc_n
+    npc_health = e1.health[n:][npc_alive]
+    assert ((npc_health > 0) & (npc_health <= cfg.player_base_health)).all()
+    ids = e1.id[n:][npc_alive]
+    assert (ids < 0).all() and len(np.unique(ids)) == len(ids)
+    assert m.is_passable(after.tiles.base[e1.row[n:][npc_alive], e1.col[n:][npc_alive]]).all()
+    stayed = e0.alive[n:] & npc_alive & (e0.id[n:] == e1.id[n:])
+    npc_step = np.abs(e1.row[n:] - e0.row[n:]) + np.abs(e1.col[n:] - e0.col[n:])
+    assert (npc_step[stayed] <= 1).all()
+    # Gold is never negative and only moves by loot: no step creates it (no market yet).
+    assert (e1.gold >= 0).all()
 
     # Positions: the living move at most one tile (N/S/E/W) and stand on passable tiles.
     row0, col0, row1, col1 = e0.row[:n], e0.col[:n], e1.row[:n], e1.col[:n]

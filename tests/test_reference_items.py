@@ -74,7 +74,8 @@ def replay(ref):
     n = cfg.player_n
     env = nj.Env(cfg)
     state = initial_state(ref, cfg)
-    actions = jnp.asarray(ref["actions"], jnp.int32)
+    recorded = jnp.asarray(ref["actions"], jnp.int32)  # [T, N, 3]: move, use, destroy
+    actions = env.actions(move=recorded[..., 0], use=recorded[..., 1], destroy=recorded[..., 2])
 
     @jax.jit
     def rollout(state, actions):

@@ -155,11 +155,15 @@ def test_reset_is_deterministic_per_key():
     spawn_c = np.stack([np.asarray(state_c.entities.row), np.asarray(state_c.entities.col)])
     assert not np.array_equal(spawn_a, spawn_c)
     assert not np.array_equal(np.asarray(state_a.tiles.base), np.asarray(state_c.tiles.base))
-    # A fresh episode: tick 0, all players alive on their spawn tiles, NPC rows empty.
+    # A fresh episode: tick 0, all players alive on their spawn tiles, the first NPCs spawned
+    # (at most NPC_SPAWN_ATTEMPTS of them, SPEC 6.1) with ids -1, -2, ...
     for state in (state_a, state_c):
         ent = jax.device_get(state.entities)
         assert int(state.tick) == 0
-        assert ent.alive[:N].all() and not ent.alive[N:].any()
+        assert ent.alive[:N].all()
+        n_npcs = int(ent.alive[N:].sum())
+        assert 0 < n_npcs <= min(SMALL.npc_n, SMALL.npc_spawn_attempts)
+        np.testing.assert_array_equal(ent.id[N:][ent.alive[N:]], -np.arange(1, n_npcs + 1))
         np.testing.assert_array_equal(ent.id[:N], np.arange(1, N + 1))
         np.testing.assert_array_equal(ent.row, ent.spawn_row)
         np.testing.assert_array_equal(ent.col, ent.spawn_col)
@@ -314,7 +318,7 @@ def test_vmap_auto_reset_resets_only_finished_envs():
     _, states = AUTO_RESET(jax.random.split(jax.random.key(21), n_envs))
     # Env 0 is one step from the horizon; envs 1 and 2 have just started.
     states = states.replace(tick=jnp.array([HORIZON - 1, 0, 0], jnp.int32))
-    actions = jnp.broadcast_to(nj.Env(SHORT).noop_actions, (n_envs, SHORT.player_n, 3))
+    actions = jnp.broadcast_to(nj.Env(SHORT).noop_actions, (n_envs,) + nj.Env(SHORT).noop_actions.shape)
 
     for t in range(HORIZON):
         keys = jax.random.split(jax.random.fold_in(jax.random.key(22), t), n_envs)
@@ -359,7 +363,7 @@ def test_vmap_auto_reset_resets_an_env_whose_players_all_died():
     food = states.entities.food.at[1, : SHORT.player_n].set(0)
     water = states.entities.water.at[1, : SHORT.player_n].set(0)
     states = states.replace(entities=states.entities.replace(health=health, food=food, water=water))
-    actions = jnp.broadcast_to(nj.Env(SHORT).noop_actions, (n_envs, SHORT.player_n, 3))
+    actions = jnp.broadcast_to(nj.Env(SHORT).noop_actions, (n_envs,) + nj.Env(SHORT).noop_actions.shape)
     keys = jax.random.split(jax.random.key(24), n_envs)
     new_obs, new_states, reward, terminated, truncated, info = AUTO_STEP(keys, states, actions)
     np.testing.assert_array_equal(np.asarray(info["episode_over"]), [False, True, False])

@@ -1,0 +1,494 @@
+"""Combat: the Attack action (priority 50), its mask, death by a hit and loot (SPEC 3.4, 5,
+6.5, 12.3).
+
+The Attack head is two columns: `attack_style` (0 melee, 1 range, 2 mage) and `attack_target`,
+an entity slot (player id i is slot i - 1, NPCs follow the players; `obs.entities` row s + 1) or
+E = n_entities, the no-op. A slot is cheap to mask (one distance test per pair) and to sample,
+and a policy reads the target's row from the entity table it already embeds.
+
+Order. The reference executes the attacks one entity after another: players in id order, then
+NPCs in spawn order (`EntityTable.order`). An attack runs only if its attacker and its target are
+still alive at its turn, and the damage it deals reads the target's combat exp and level at that
+moment (an earlier attack of the target itself may have raised them). `attack` reproduces that
+order exactly without a loop over entities: the attacks that execute are the fixed point of
+"executes iff nobody killed the attacker or the target before its turn", found by iterating
+from "every valid attack executes". Each round fixes at least the next attack in order, so the
+loop ends; it takes two rounds unless a kill cancels an attack (then three, rarely more).
+Deaths then hand over gold and items in the order they happened (a killer killed later in the
+tick passes its loot on), in a loop over this tick's kills.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from nmmo_jax import items as it
+from nmmo_jax import ops, skills
+from nmmo_jax.config import Config
+from nmmo_jax.state import WorldState
+
+MELEE, RANGE, MAGE = range(3)
+N_STYLES = 3
+STYLE_SKILLS = skills.COMBAT_SKILLS  # melee, range, mage
+AMMO_OF_STYLE = (it.WHETSTONE, it.ARROW, it.RUNES)
+STREAM_LOOT = 13  # ops.uniforms stream of the loot shuffles
+
+
+def n_targets(cfg: Config) -> int:
+    """attack_target choices: every entity slot, then the no-op."""
+    return cfg.n_entities + 1
+
+
+def reach(cfg: Config) -> tuple[int, int, int]:
+    return cfg.combat_melee_reach, cfg.combat_range_reach, cfg.combat_mage_reach
+
+
+def chebyshev(ent, i: jax.Array, j: jax.Array) -> jax.Array:
+    return jnp.maximum(jnp.abs(ent.row[i] - ent.row[j]), jnp.abs(ent.col[i] - ent.col[j]))
+
+
+def attack_mask(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
+    """(style bool [N, 3], target bool [N, E + 1]) from the state after a step (SPEC 12.3).
+
+    A target slot is valid when it holds a live entity other than the agent, with npc_type >= 0,
+    within reach, and (players) with time_alive >= COMBAT_SPAWN_IMMUNITY in this state. That is
+    the reference's Cython mask, which reads the target's observed time_alive: one tick behind
+    the check at execution, so in step 20 the mask still forbids what the engine accepts (SPEC
+    18.2). The no-op is valid iff no slot is. Dead agents: only the no-op; styles all allowed.
+    """
+    n, size = cfg.player_n, cfg.n_entities
+    ent = state.entities
+    style = jnp.ones((n, N_STYLES), bool)
+    if not cfg.combat_system_enabled:
+        target = jnp.zeros((n, size), bool)
+    else:
+        dist = jnp.maximum(
+            jnp.abs(ent.row[:n, None] - ent.row[None, :]),
+            jnp.abs(ent.col[:n, None] - ent.col[None, :]),
+        )
+        grown = (jnp.arange(size) >= n) | (ent.time_alive >= cfg.combat_spawn_immunity)
+        target = (
+            ent.alive[:n, None]
+            & (ent.alive & (ent.npc_type >= 0) & grown)[None, :]
+            & (dist <= max(reach(cfg)))
+            & (jnp.arange(n)[:, None] != jnp.arange(size)[None, :])
+        )
+    noop = ~target.any(axis=-1, keepdims=True)
+    return style, jnp.concatenate([target, noop], axis=-1)
+
+
+def _dominant(exp: jax.Array) -> jax.Array:
+    """int32 [...]: the combat style with the most exp (first on ties), -1 if all are equal."""
+    best = jnp.argmax(exp, axis=-1).astype(jnp.int32)
+    return jnp.where(exp.max(axis=-1) == exp.min(axis=-1), -1, best)
+
+
+def _offense_defense(state: WorldState, cfg: Config):
+    """(offense [E, 3], defense [E, 3], fires [E, 3]): per entity and style, what it hits with,
+    what it resists with (without its skill defense, which depends on its level), and whether
+    its equipped ammunition is fired by an attack of that style (SPEC 5.3)."""
+    n, size = cfg.player_n, cfg.n_entities
+    ent = state.entities
+    is_npc = jnp.arange(size) >= n
+    progression = cfg.progression_system_enabled
+    base = (
+        (
+            cfg.progression_melee_base_damage,
+            cfg.progression_range_base_damage,
+            cfg.progression_mage_base_damage,
+        )
+        if progression
+        else (cfg.combat_melee_damage, cfg.combat_range_damage, cfg.combat_mage_damage)
+    )
+    per_level = (
+        cfg.progression_melee_level_damage,
+        cfg.progression_range_level_damage,
+        cfg.progression_mage_level_damage,
+    )
+    offense, defense, fires = [], [], []
+    if cfg.item_system_enabled and cfg.equipment_system_enabled:
+        slots = state.inventory.slots
+        totals = it.equipment_totals(slots)
+        ammo = it.occupied(slots) & (slots[..., it.COL["equipped"]] > 0)
+        ammo &= (it.column(slots, "type_id") >= it.WHETSTONE) & (
+            it.column(slots, "type_id") <= it.RUNES
+        )
+    pad = jnp.zeros((size - n,), jnp.int32)
+    for s, name in enumerate(STYLE_SKILLS):
+        skill = jnp.full((size,), base[s], jnp.int32)
+        if progression:
+            skill = skill + jnp.where(is_npc, 0, per_level[s] * getattr(ent, f"{name}_level"))
+        if cfg.item_system_enabled and cfg.equipment_system_enabled:
+            skill = jnp.where(is_npc, 0, skill)
+            equip_off = jnp.concatenate([totals[f"{name}_attack"], pad])
+            equip_def = jnp.concatenate([totals[f"{name}_defense"], pad])
+            equip_off = jnp.where(is_npc, ent.npc_damage, equip_off)
+            equip_def = jnp.where(is_npc, ent.npc_defense, equip_def)
+            stat = jnp.where(ammo, it.column(slots, f"{name}_attack"), 0).max(axis=-1)
+            fires.append(jnp.concatenate([stat > 0, pad > 0]))
+        else:
+            equip_off = equip_def = jnp.zeros((size,), jnp.int32)
+            fires.append(jnp.zeros((size,), bool))
+        offense.append(skill + equip_off)
+        defense.append(equip_def)
+    return jnp.stack(offense, -1), jnp.stack(defense, -1), jnp.stack(fires, -1)
+
+
+def _skill_defense(level: jax.Array, is_player: jax.Array, cfg: Config) -> jax.Array:
+    if not cfg.progression_system_enabled:
+        return jnp.zeros_like(level)
+    return jnp.where(
+        is_player, cfg.progression_base_defense + cfg.progression_level_defense * level, 0
+    )
+
+
+def attack(
+    state: WorldState,
+    key: jax.Array,
+    wants: jax.Array,
+    target: jax.Array,
+    style: jax.Array,
+    can_act: jax.Array,
+    cfg: Config,
+) -> WorldState:
+    """Executes this tick's attacks of every entity, in the reference's order (module docstring).
+
+    `wants`, `target` (entity slot), `style` (0..2), `can_act` (alive after its update and not
+    frozen): [E], players' from their actions, NPCs' from their decisions. An attack executes if
+    the attacker and the target are alive at its turn, the target is another entity within reach
+    (Chebyshev, positions of the start of the tick), and, player on player, the target's
+    time_alive >= COMBAT_SPAWN_IMMUNITY. Its effects (SPEC 5.4): SCORE_HIT (players), 6 XP in
+    the style, one unit of matching ammunition fired (FIRE_AMMO), the damage, `attacker_id`,
+    `damage` (the last hit of the tick) and `latest_combat_tick` = tick + 1 for both. Immortal
+    targets take no damage (and keep `damage` 0). Kills: PLAYER_KILL, then loot (`_loot`).
+    """
+    n, size = cfg.player_n, cfg.n_entities
+    ent = state.entities
+    slot = jnp.arange(size)
+    is_player = slot < n
+    t = jnp.clip(target, 0, size - 1)
+    s = jnp.clip(style, 0, N_STYLES - 1)
+    reach_of = jnp.asarray(reach(cfg), jnp.int32)[s]
+    t_player = t < n
+    immune = is_player & t_player & (ent.time_alive[t] < cfg.combat_spawn_immunity)
+    valid = (target >= 0) & (target < size) & (style >= 0) & (style < N_STYLES)
+    base = (
+        wants
+        & valid
+        & can_act
+        & (t != slot)
+        & ent.alive[t]
+        & (ent.health[t] > 0)
+        & (chebyshev(ent, slot, t) <= reach_of)
+        & ~immune
+    )
+    if not cfg.combat_system_enabled:
+        base &= ~is_player
+
+    offense_table, defense_table, fires_table = _offense_defense(state, cfg)
+    offense = jnp.take_along_axis(offense_table, s[:, None], axis=1)[:, 0]
+    equip_defense = defense_table[t, s]
+
+    # The target's exp, level and player level before and after its own attack of this tick.
+    exp = jnp.stack([getattr(ent, f"{name}_exp") for name in STYLE_SKILLS], axis=-1)
+    level = jnp.stack([getattr(ent, f"{name}_level") for name in STYLE_SKILLS], axis=-1)
+    own = jax.nn.one_hot(s, N_STYLES, dtype=jnp.int32) * is_player[:, None]
+    xp = cfg.progression_combat_xp_scale if cfg.progression_system_enabled else 0
+    exp_post = exp + xp * own
+    level_post = jnp.where(own > 0, jnp.maximum(level, skills.level_at_exp(exp_post, cfg)), level)
+    player_level = skills.player_level(ent, size)
+    player_level_post = jnp.maximum(player_level, level_post.max(axis=-1))
+
+    def damage(dominant, p_level):
+        beats = dominant[t] == (s + 1) % N_STYLES
+        mult = jnp.where(beats, jnp.float32(cfg.combat_weakness_multiplier), jnp.float32(1.0))
+        defense = _skill_defense(p_level[t], t_player, cfg) + equip_defense
+        off = offense.astype(jnp.float32)
+        raw = jnp.maximum(
+            mult * off - defense.astype(jnp.float32),
+            jnp.float32(cfg.combat_minimum_damage_proportion) * off,
+        )
+        return jnp.maximum(jnp.floor(raw), 0).astype(jnp.int32)
+
+    damage_pre = damage(_dominant(exp), player_level)
+    damage_post = damage(_dominant(exp_post), player_level_post)
+    order = ent.order
+    # the target attacked before this attacker, so its own XP of this tick counts
+    after_target = t_player & (order[t] < order)
+    immortal = t_player & cfg.immortal
+    health0 = ent.health[t]
+    earlier_same = (t[:, None] == t[None, :]) & (order[None, :] < order[:, None])
+    no_death = jnp.iinfo(jnp.int32).max
+
+    def resolve(executed):
+        dealt = jnp.where(after_target & executed[t], damage_post, damage_pre)
+        effective = jnp.where(immortal | ~executed, 0, dealt)
+        taken = (earlier_same.astype(jnp.float32) @ effective.astype(jnp.float32)).astype(jnp.int32)
+        before = health0 - taken
+        kills = executed & (before > 0) & (before - effective <= 0) & ~immortal
+        death = (
+            jnp.full((size,), no_death, jnp.int32)
+            .at[jnp.where(kills, t, size)]
+            .min(order, mode="drop")
+        )
+        new = base & (before > 0) & (death > order)
+        return new, dealt, effective, kills, death
+
+    def body(carry):
+        executed, _, rounds = carry
+        new = resolve(executed)[0]
+        return new, jnp.any(new != executed), rounds + 1
+
+    executed, _, _ = jax.lax.while_loop(
+        lambda c: c[1] & (c[2] <= size), body, (base, jnp.bool_(True), jnp.int32(0))
+    )
+    _, dealt, effective, kills, death = resolve(executed)
+
+    # --- effects on the targets: health, the last hit's damage and attacker, combat ticks
+    tick_after = state.tick + 1
+    hit_t = jnp.where(executed, t, size)
+    health = jnp.maximum(
+        ent.health - jnp.zeros((size,), jnp.int32).at[hit_t].add(effective, mode="drop"), 0
+    )
+    last = jnp.full((size,), -1, jnp.int32).at[hit_t].max(order, mode="drop")
+    is_last = executed & (order == last[t])
+    last_t = jnp.where(is_last, t, size)
+    attacker_id = ent.attacker_id.at[last_t].set(ent.id, mode="drop")
+    damage_col = ent.damage.at[jnp.where(is_last & ~immortal, t, size)].set(dealt, mode="drop")
+    combat_tick = jnp.where(executed, tick_after, ent.latest_combat_tick)
+    combat_tick = combat_tick.at[hit_t].set(tick_after, mode="drop")
+    ent = ent.replace(
+        health=health, attacker_id=attacker_id, damage=damage_col, latest_combat_tick=combat_tick
+    )
+
+    # --- the attackers: XP (players), SCORE_HIT, ammunition
+    events = state.events
+    p_exec = executed[:n]
+    for k, name in enumerate(STYLE_SKILLS):
+        ent, leveled, new_level = skills.add_xp(ent, name, xp, p_exec & (s[:n] == k), cfg)
+        events = events.record_level_up(skills.SKILL_ID[name], leveled, new_level)
+    events = events.record("SCORE_HIT", p_exec)
+    events = events.replace(hits=events.hits.at[jnp.arange(n), s[:n]].add(p_exec.astype(jnp.int32)))
+    state = state.replace(entities=ent, events=events)
+    fires = p_exec & fires_table[:n][jnp.arange(n), s[:n]]
+    state = _fire_ammunition(state, fires, cfg)
+
+    # --- kills, in the order they happened
+    killed = death < no_death
+    state = _record_kills(state, kills, t, cfg)
+    return _loot(state, key, killed, death, kills, t, cfg)
+
+
+def _fire_ammunition(state: WorldState, fires: jax.Array, cfg: Config) -> WorldState:
+    """One unit of each firing player's equipped ammunition is used; an emptied stack is
+    destroyed (its id freed); FIRE_AMMO carries the quantity left (SPEC 5.3, 14.6)."""
+    if not (cfg.item_system_enabled and cfg.equipment_system_enabled):
+        return state
+    inv = state.inventory
+    slots = inv.slots
+    type_id = it.column(slots, "type_id")
+    ammo = (slots[..., it.COL["equipped"]] > 0) & (type_id >= it.WHETSTONE) & (type_id <= it.RUNES)
+    k = jnp.argmax(ammo, axis=-1).astype(jnp.int32)
+    quantity = it.pick(it.column(slots, "quantity"), k) - 1
+    item_type, level = it.pick(type_id, k), it.pick(it.column(slots, "level"), k)
+    item_id = it.pick(it.column(slots, "id"), k)
+    emptied = fires & (quantity <= 0)
+    slots = it.add_field(slots, "quantity", k, -1, fires)
+    slots = it.clear(slots, k, emptied)
+    ids = it.release(inv.ids, item_id, emptied)
+    events = state.events.record_item("FIRE_AMMO", fires, item_type, level, quantity)
+    return state.replace(inventory=inv.replace(slots=slots, ids=ids), events=events)
+
+
+def _record_kills(state: WorldState, kills, t, cfg: Config) -> WorldState:
+    """PLAYER_KILL for each killer (players and NPCs), keyed by the victim's kind and attack
+    level (DefeatEntity reads them)."""
+    ent = state.entities
+    size = cfg.n_entities
+    victim_npc = (t >= cfg.player_n).astype(jnp.int32)
+    levels = state.events.kills.shape[-1]
+    victim_level = jnp.clip(skills.attack_level(ent, size)[t], 0, levels - 1)
+    killer = jnp.where(kills, jnp.arange(size), size)
+    events = state.events.replace(
+        kills=state.events.kills.at[killer, victim_npc, victim_level].add(1, mode="drop")
+    )
+    return state.replace(events=events.record("PLAYER_KILL", kills))
+
+
+def _loot(state: WorldState, key, killed, death, kills, t, cfg: Config) -> WorldState:
+    """Gold and items of this tick's victims go to their killers, victim by victim in the order
+    of death (SPEC 3.4, 6.5). A player killed by a player: its gold (LOOT_GOLD) and its items in
+    a random order, unequipped and unlisted, each merged into a matching ammunition stack,
+    received (LOOT_ITEM) while there is space, else destroyed. Killed by an NPC: the NPC takes
+    the gold, the items are destroyed. An NPC killed by a player: its gold, then its two drops
+    (armour and tool at its attack level) while there is space."""
+    size = cfg.n_entities
+    killer_of = (
+        jnp.zeros((size,), jnp.int32)
+        .at[jnp.where(kills, t, size)]
+        .set(jnp.arange(size, dtype=jnp.int32), mode="drop")
+    )
+    order_of_death = jnp.where(killed, death, jnp.iinfo(jnp.int32).max)
+    n_killed = killed.sum()
+    u = ops.uniforms(key, (size, max(cfg.item_inventory_capacity, 1)), stream=STREAM_LOOT)
+
+    def body(carry):
+        i, state, done = carry
+        v = jnp.argmin(jnp.where(done, jnp.iinfo(jnp.int32).max, order_of_death)).astype(jnp.int32)
+        k = killer_of[v]
+        state = _loot_one(state, v, k, u[v], cfg)
+        return i + 1, state, done.at[v].set(True)
+
+    _, state, _ = jax.lax.while_loop(
+        lambda c: c[0] < n_killed, body, (jnp.int32(0), state, ~killed)
+    )
+    return state
+
+
+def _one_hot(i, size):
+    return jnp.arange(size) == i
+
+
+def _loot_one(state: WorldState, v, k, u, cfg: Config) -> WorldState:
+    """The loot of victim slot `v` by killer slot `k` (`u`: uniforms [capacity])."""
+    n, size = cfg.player_n, cfg.n_entities
+    ent = state.entities
+    events = state.events
+    v_player, k_player = v < n, k < n
+    # gold: a player's goes to any killer (the reference needs the exchange system for it); an
+    # NPC's to its (player) killer
+    gold = ent.gold[v]
+    moves_gold = (gold > 0) & jnp.where(v_player, cfg.exchange_system_enabled, True)
+    ent = ent.replace(
+        gold=ent.gold.at[k]
+        .add(jnp.where(moves_gold, gold, 0))
+        .at[v]
+        .set(jnp.where(moves_gold, 0, ent.gold[v]))
+    )
+    events = events.record_gold("LOOT_GOLD", _one_hot(k, size) & moves_gold, gold)
+    state = state.replace(entities=ent, events=events)
+    if not cfg.item_system_enabled:
+        return state
+    state = jax.lax.cond(
+        v_player,
+        lambda st: _loot_player(st, v, k, k_player, u, cfg),
+        lambda st: _loot_npc(st, v, k, cfg),
+        state,
+    )
+    return state
+
+
+def _loot_player(state: WorldState, v, k, k_player, u, cfg: Config) -> WorldState:
+    """A player victim's items: shuffled, then merged / received / destroyed (see _loot)."""
+    inv = state.inventory
+    capacity = cfg.item_inventory_capacity
+    vs = inv.slots[v]  # [C, W]
+    kk = jnp.minimum(k, cfg.player_n - 1)
+    ks = inv.slots[kk]
+    occ = vs[:, it.COL["type_id"]] > 0
+    # the shuffle: rank of each item by a uniform key (killed by an NPC: acquisition order)
+    key = jnp.where(k_player, u[:capacity], vs[:, it.COL["acquired"]].astype(jnp.float32))
+    key = jnp.where(occ, key, jnp.inf)
+    idx = jnp.arange(capacity)
+    before = (key[None, :] < key[:, None]) | (
+        (key[None, :] == key[:, None]) & (idx[None, :] < idx[:, None])
+    )
+    v_type, v_level = (
+        vs[:, it.COL["type_id"]].astype(jnp.int32),
+        vs[:, it.COL["level"]].astype(jnp.int32),
+    )
+    k_type, k_level = (
+        ks[:, it.COL["type_id"]].astype(jnp.int32),
+        ks[:, it.COL["level"]].astype(jnp.int32),
+    )
+    is_stack = (v_type >= it.WHETSTONE) & (v_type <= it.RUNES)
+    match = (v_type[:, None] == k_type[None, :]) & (v_level[:, None] == k_level[None, :])
+    match &= (k_type > 0)[None, :] & is_stack[:, None]
+    merge = occ & k_player & match.any(axis=-1)
+    stack_at = jnp.argmax(match, axis=-1)
+    whole = occ & k_player & ~merge
+    rank_whole = (before & whole[None, :]).sum(axis=-1)
+    k_free = ks[:, it.COL["type_id"]] == 0
+    space = k_free.sum()
+    received = whole & (rank_whole < space)
+    destroyed = occ & ~merge & ~received
+    # the killer's free slots in order; the j-th received item takes the j-th
+    free_rank = jnp.where(k_free, jnp.cumsum(k_free) - 1, capacity)
+    dest = jnp.argmax(free_rank[None, :] == rank_whole[:, None], axis=-1)
+    dest = jnp.where(received, dest, capacity)
+    rows = vs.at[:, it.COL["owner_id"]].set(jnp.int16(0) + (kk + 1).astype(jnp.int16))
+    rows = rows.at[:, it.COL["equipped"]].set(0).at[:, it.COL["listed_price"]].set(0)
+    rows = rows.at[:, it.COL["acquired"]].set((inv.received[kk] + rank_whole).astype(jnp.int16))
+    ks = ks.at[dest].set(rows, mode="drop")
+    merged_q = (
+        jnp.zeros((capacity,), jnp.int32)
+        .at[jnp.where(merge, stack_at, capacity)]
+        .add(vs[:, it.COL["quantity"]].astype(jnp.int32), mode="drop")
+    )
+    ks = ks.at[:, it.COL["quantity"]].add(merged_q.astype(ks.dtype))
+    slots = inv.slots.at[kk].set(jnp.where(k_player, ks, inv.slots[kk]))
+    slots = slots.at[v].set(0)
+    # ids of merged and destroyed items are freed in shuffle order
+    gone = merge | destroyed
+    gone_rank = (before & gone[None, :]).sum(axis=-1)
+    in_order = (
+        jnp.zeros((capacity,), jnp.int32)
+        .at[jnp.where(gone, gone_rank, capacity)]
+        .set(vs[:, it.COL["id"]].astype(jnp.int32), mode="drop")
+    )
+    ids = it.release(inv.ids, in_order, jnp.arange(capacity) < gone.sum())
+    received_count = received.sum(dtype=jnp.int32)
+    inv = inv.replace(
+        slots=slots,
+        ids=ids,
+        received=inv.received.at[kk].add(jnp.where(k_player, received_count, 0)),
+    )
+    events = state.events.record_items(
+        "LOOT_ITEM",
+        kk,
+        v_type,
+        v_level,
+        vs[:, it.COL["quantity"]].astype(jnp.int32),
+        received,
+    )
+    return state.replace(inventory=inv, events=events)
+
+
+def _loot_npc(state: WorldState, v, k, cfg: Config) -> WorldState:
+    """An NPC victim's drop table (SPEC 6.5): its armour (Equipment) and tool (Profession) at
+    its attack level, made (ids allocated) then received in that order while the player killer
+    has space, else destroyed."""
+    inv = state.inventory
+    ent = state.entities
+    kk = jnp.minimum(k, cfg.player_n - 1)
+    level = skills.attack_level(ent, cfg.n_entities)[v]
+    types = jnp.stack([ent.drop_armor[v], ent.drop_tool[v]])
+    if not cfg.equipment_system_enabled:
+        types = types.at[0].set(0)
+    if not cfg.profession_system_enabled:
+        types = types.at[1].set(0)
+    made = types > 0
+    ids, new_ids = it.allocate(inv.ids, made)
+    space = it.space(inv.slots[kk][None])[0]
+    room = space - jnp.cumsum(made) + 1  # space left when each item comes
+    received = made & (k < cfg.player_n) & (room > 0)
+    destroyed = made & ~received
+    ids = it.release(ids, new_ids, destroyed)
+    slots = inv.slots
+    for j in range(2):
+        row = it.new_item(types[j], level, cfg, item_id=new_ids[j], owner_id=kk + 1)
+        row = row.at[it.COL["acquired"]].set(
+            (inv.received[kk] + jnp.cumsum(received)[j] - 1).astype(jnp.int16)
+        )
+        k_slots = slots[kk]
+        free = k_slots[:, it.COL["type_id"]] == 0
+        dest = jnp.where(received[j] & free.any(), jnp.argmax(free), slots.shape[1])
+        slots = slots.at[kk, dest].set(row, mode="drop")
+    inv = inv.replace(
+        slots=slots, ids=ids, received=inv.received.at[kk].add(received.sum(dtype=jnp.int32))
+    )
+    events = state.events.record_items(
+        "LOOT_ITEM", kk, types, jnp.stack([level, level]), jnp.ones((2,), jnp.int32), received
+    )
+    return state.replace(inventory=inv, events=events)

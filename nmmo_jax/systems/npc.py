@@ -1,0 +1,365 @@
+"""NPCs: spawning by danger, their stats, their decisions and moves, their bookkeeping at death
+(SPEC 6).
+
+NPC rows are the entity table's slots [player_n, n_entities). A dead NPC's slot is reused by a
+later spawn; the reference's ids (-1, -2, ..., never reused) and its action order (spawn order)
+are kept in `id` and `order`, and the datastore row (the Entity observation order) in `ds_row`.
+
+Pathing (SPEC 6.4). The reference charges along the first step of an A* search (Manhattan
+heuristic, 99 pops, ties to the smaller (row, col)), with a path cache that persists across
+episodes. We take the greedy step: among the habitable neighbours, the one nearest the goal in
+Manhattan distance, ties in the order N, W, E, S, which is the order of the smaller (row, col).
+Where the rectangle between the NPC and its goal is free of obstacles that *is* A*'s first step
+(every node of f = h lies in the rectangle and A* expands them in (row, col) order); around
+obstacles it can differ: docs/DEVIATIONS.md gives the agreement measured on the reference's
+own A* (tests/test_reference_astar.py).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nmmo_jax import items as it
+from nmmo_jax import material as mat
+from nmmo_jax import ops
+from nmmo_jax.config import Config
+from nmmo_jax.state import WorldState
+
+PASSIVE, NEUTRAL, HOSTILE = 1, 2, 3
+# the greedy step's candidates in A*'s tie order (smaller row, then smaller column)
+STEPS = ((-1, 0), (0, -1), (0, 1), (1, 0))  # N, W, E, S
+# meander: the reference's DIRECTIONS order, tried cyclically from a random start (SPEC 6.3)
+MEANDER = ((-1, 0), (1, 0), (0, -1), (0, 1))  # N, S, W, E
+SPAWN_UNIFORMS = 6  # per attempt: 2 position, style, level noise, armour, tool
+STREAM_DECIDE, STREAM_SPAWN = 11, 12
+
+
+def ring_tables(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
+    """(npc_type, level) int32 [C // 2 + 1] by distance from the edge of the walkable square
+    (SPEC 6.1-6.2), computed in float64 as the reference does: danger = 2 * dist / C."""
+    dist = np.arange(cfg.map_center // 2 + 1)
+    danger = 2 * dist / cfg.map_center
+    kind = np.where(
+        danger >= cfg.npc_spawn_aggressive,
+        HOSTILE,
+        np.where(
+            danger >= cfg.npc_spawn_neutral,
+            NEUTRAL,
+            np.where(danger >= cfg.npc_spawn_passive, PASSIVE, 0),
+        ),
+    )
+    level = (danger * (cfg.npc_level_max - cfg.npc_level_min) + cfg.npc_level_min).astype(int)
+    if not cfg.progression_system_enabled:
+        level = np.zeros_like(level)
+    return kind.astype(np.int32), level.astype(np.int32)
+
+
+def edge_distance(row, col, cfg: Config):
+    """int32: distance of (row, col) from the edge of the walkable square (0 on it)."""
+    b, c = cfg.map_border, cfg.map_center
+    return jnp.minimum(jnp.minimum(row - b, b + c - 1 - row), jnp.minimum(col - b, b + c - 1 - col))
+
+
+def stats(level, noise, style_u, armor_u, tool_u, cfg: Config) -> dict:
+    """The rolls of a spawned NPC (SPEC 6.2) from its level and uniforms: style, offense =
+    defense = int(base + lvl * 8), item level int(5 * lvl) with lvl = level - noise, the drop
+    table's armour and tool types."""
+    lvl = level.astype(jnp.float32) - noise
+    multiplier = cfg.npc_level_multiplier
+    out = dict(style=jnp.minimum((style_u * 3).astype(jnp.int32), 2))
+    if cfg.equipment_system_enabled and cfg.item_system_enabled:
+        out.update(
+            npc_damage=(cfg.npc_base_damage + lvl * (cfg.npc_level_damage * multiplier)).astype(
+                jnp.int32
+            ),
+            npc_defense=(cfg.npc_base_defense + lvl * (cfg.npc_level_defense * multiplier)).astype(
+                jnp.int32
+            ),
+            npc_item_level=(5 * lvl).astype(jnp.int32),
+            drop_armor=jnp.asarray(it.ARMOR, jnp.int32)[
+                jnp.minimum((armor_u * 3).astype(jnp.int32), 2)
+            ],
+        )
+    else:
+        zeros = jnp.zeros_like(level)
+        out.update(npc_damage=zeros, npc_defense=zeros, npc_item_level=zeros, drop_armor=zeros)
+    if cfg.profession_system_enabled and cfg.item_system_enabled:
+        out["drop_tool"] = jnp.asarray(it.TOOLS, jnp.int32)[
+            jnp.minimum((tool_u * 5).astype(jnp.int32), 4)
+        ]
+    else:
+        out["drop_tool"] = jnp.zeros_like(level)
+    return out
+
+
+def spawn(state: WorldState, key: jax.Array, cfg: Config) -> WorldState:
+    """NPC_SPAWN_ATTEMPTS attempts, stopping once NPC_N are alive (SPEC 6.1). Each attempt pops
+    the respawn-danger queue if it is not empty (a random tile on that ring) or draws a tile in
+    the walkable square; an impassable tile wastes it. Attempts are independent given their
+    draws, so they run at once: attempt i happens iff the alive count plus the passable attempts
+    before it is below NPC_N. New NPCs take the free NPC slots in order."""
+    n, npc_n, attempts = cfg.player_n, cfg.npc_n, cfg.npc_spawn_attempts
+    if not cfg.npc_system_enabled or npc_n == 0 or attempts == 0:
+        return state
+    b, c = cfg.map_border, cfg.map_center
+    ent, npcs = state.entities, state.npcs
+    u = ops.uniforms(key, (attempts, SPAWN_UNIFORMS), stream=STREAM_SPAWN)
+    i = jnp.arange(attempts)
+    queued = i < npcs.tail - npcs.head
+    capacity = npcs.dangers.shape[0]
+    ring = npcs.dangers[(npcs.head + i) % capacity]
+    # a queued ring: integers(-max_off, max_off) around the middle, then one of 4 sides
+    max_off = c // 2 - ring
+    offset = (
+        c // 2
+        + b
+        - max_off
+        + jnp.minimum((u[:, 0] * 2 * max_off).astype(jnp.int32), 2 * max_off - 1)
+    )
+    side = jnp.minimum((u[:, 1] * 4).astype(jnp.int32), 3)
+    near, far = b + ring, b + c - ring - 1
+    ring_row = jnp.where(side == 0, near, jnp.where(side == 1, far, offset))
+    ring_col = jnp.where(side == 2, near, jnp.where(side == 3, far, offset))
+    free_row = b + jnp.minimum((u[:, 0] * c).astype(jnp.int32), c - 1)
+    free_col = b + jnp.minimum((u[:, 1] * c).astype(jnp.int32), c - 1)
+    row = jnp.where(queued, ring_row, free_row)
+    col = jnp.where(queued, ring_col, free_col)
+    passable = mat.is_passable(ops.gather(state.tiles.base, row, col)).astype(bool)
+    alive0 = ent.alive[n:].sum()
+    happens = alive0 + jnp.cumsum(passable) - passable < npc_n
+    spawned = happens & passable
+    popped = (happens & queued).sum()
+
+    dist = edge_distance(row, col, cfg)
+    kind_table, level_table = ring_tables(cfg)
+    kind = jnp.asarray(kind_table)[dist]
+    level = jnp.asarray(level_table)[dist]
+    spawned &= kind > 0
+    rolled = stats(level, u[:, 3], u[:, 2], u[:, 4], u[:, 5], cfg)
+
+    k = jnp.cumsum(spawned) - spawned  # this spawn's rank
+    free = ~ent.alive[n:]
+    free_rank = ops.exclusive_cumsum(free)
+    slot_of_rank = (
+        jnp.zeros((npc_n,), jnp.int32)
+        .at[jnp.where(free, free_rank, npc_n)]
+        .set(jnp.arange(npc_n, dtype=jnp.int32), mode="drop")
+    )
+    slot = jnp.where(spawned, n + slot_of_rank[jnp.minimum(k, npc_n - 1)], cfg.n_entities)
+    serial = npcs.next_serial + k
+    rows, ds_row = it.allocate(npcs.rows, spawned)
+
+    style = rolled["style"]
+    zeros = jnp.zeros((attempts,), jnp.int32)
+    values = dict(
+        id=-serial,
+        npc_type=kind,
+        row=row,
+        col=col,
+        damage=zeros,
+        time_alive=zeros,
+        freeze=zeros,
+        item_level=zeros,
+        attacker_id=zeros,
+        latest_combat_tick=zeros,
+        message=zeros,
+        gold=level if cfg.exchange_system_enabled else zeros,
+        health=zeros + cfg.player_base_health,
+        food=zeros + cfg.resource_base,
+        water=zeros + cfg.resource_base,
+        alive=spawned,
+        order=n + serial,
+        ds_row=ds_row,
+        target=zeros - 1,
+        spawn_row=row,
+        spawn_col=col,
+        spawn_ring=dist,
+        **{name: rolled[name] for name in ("style", "npc_damage", "npc_defense")},
+        **{name: rolled[name] for name in ("npc_item_level", "drop_armor", "drop_tool")},
+    )
+    for s, name in enumerate(("melee", "range", "mage")):
+        mine = style == s
+        values[f"{name}_level"] = jnp.where(mine, level, 0)
+        # the level is stored as exp through the exp -> level function: exp 1 (SPEC 6.2, 18.3)
+        values[f"{name}_exp"] = jnp.where(mine & cfg.progression_system_enabled, 1, 0)
+    ent = ent.replace(
+        **{
+            name: getattr(ent, name)
+            .at[slot]
+            .set(value.astype(getattr(ent, name).dtype), mode="drop")
+            for name, value in values.items()
+        }
+    )
+    npcs = npcs.replace(
+        next_serial=npcs.next_serial + spawned.sum(dtype=jnp.int32),
+        head=npcs.head + popped,
+        rows=rows,
+    )
+    return state.replace(entities=ent, npcs=npcs)
+
+
+def decide(state: WorldState, key: jax.Array, cfg: Config):
+    """Every NPC's decision from the start-of-step state (SPEC 6.3), before any update.
+
+    Returns (state with the NPCs' `target`, move (dr, dc) int32 [npc_n] x 2, attack bool
+    [npc_n]): a kept target must be alive, visible (Chebyshev <= vision) and mortal; neutral and
+    hostile NPCs without one adopt their attacker unchecked (SPEC 18.3's quirk: even a dead or
+    distant one); hostile ones then take the closest mortal... player in their window (ties by
+    datastore row; IMMORTAL players have npc_type 0 and are found, then dropped next tick as
+    not visible). With a target: the greedy step toward it and an attack if within reach;
+    without: meander."""
+    n, size = cfg.player_n, cfg.n_entities
+    ent = state.entities
+    nr = slice(n, size)
+    alive = ent.alive[nr]
+    row, col = ent.row[nr], ent.col[nr]
+    kind = ent.npc_type[nr]
+    vision = cfg.player_vision_radius
+    immortal = (jnp.arange(size) < n) & cfg.immortal
+
+    target = ent.target[nr]
+    tc = jnp.clip(target, 0, size - 1)
+    distance = jnp.maximum(jnp.abs(ent.row[tc] - row), jnp.abs(ent.col[tc] - col))
+    keep = (target >= 0) & ent.alive[tc] & ~immortal[tc] & (distance <= vision)
+    target = jnp.where(keep, target, -1)
+    attacker = ent.attacker_id[nr]
+    aggressive = (kind == NEUTRAL) | (kind == HOSTILE)
+    adopt = aggressive & (target < 0) & (attacker > 0)
+    target = jnp.where(adopt, attacker - 1, target)
+
+    # hostile search: the closest player in the window, ties by datastore row
+    p_dist = jnp.maximum(
+        jnp.abs(ent.row[None, :n] - row[:, None]), jnp.abs(ent.col[None, :n] - col[:, None])
+    )
+    seen = ent.alive[None, :n] & (ent.npc_type[None, :n] >= 0) & (p_dist <= vision)
+    rank = p_dist * (1 << 20) + ent.ds_row[None, :n]
+    rank = jnp.where(seen, rank, jnp.iinfo(jnp.int32).max)
+    closest = jnp.argmin(rank, axis=1).astype(jnp.int32)
+    search = (kind == HOSTILE) & (target < 0) & seen.any(axis=1)
+    target = jnp.where(search, closest, target)
+    target = jnp.where(alive & (kind > PASSIVE), target, -1)
+
+    tc = jnp.clip(target, 0, size - 1)
+    goal_row, goal_col = ent.row[tc], ent.col[tc]
+    charge = target >= 0
+    habitable = state.tiles.base
+    step_row, step_col = greedy_step(habitable, row, col, goal_row, goal_col)
+    u = ops.uniforms(key, (cfg.npc_n,), stream=STREAM_DECIDE)
+    wander_row, wander_col = meander(habitable, row, col, u)
+    d_row = jnp.where(charge, step_row, wander_row)
+    d_col = jnp.where(charge, step_col, wander_col)
+
+    reach = jnp.asarray(
+        (cfg.combat_melee_reach, cfg.combat_range_reach, cfg.combat_mage_reach), jnp.int32
+    )[jnp.clip(ent.style[nr], 0, 2)]
+    to_goal = jnp.maximum(jnp.abs(goal_row - row), jnp.abs(goal_col - col))
+    attack = charge & (target < n) & ~immortal[tc] & (to_goal <= reach)
+    ent = ent.replace(target=ent.target.at[nr].set(target))
+    return state.replace(entities=ent), (d_row, d_col), attack
+
+
+def greedy_step(base, row, col, goal_row, goal_col):
+    """(dr, dc) int32: the habitable neighbour nearest the goal in Manhattan distance, ties in
+    the order N, W, E, S; (0, 0) on the goal or with no habitable neighbour."""
+    best = jnp.full(row.shape, jnp.iinfo(jnp.int32).max, jnp.int32)
+    best_r = jnp.zeros_like(row)
+    best_c = jnp.zeros_like(row)
+    for dr, dc in STEPS:
+        r, c = row + dr, col + dc
+        ok = mat.is_passable(ops.gather(base, r, c)).astype(bool)
+        d = jnp.where(ok, jnp.abs(goal_row - r) + jnp.abs(goal_col - c), jnp.iinfo(jnp.int32).max)
+        better = d < best
+        best = jnp.where(better, d, best)
+        best_r = jnp.where(better, dr, best_r)
+        best_c = jnp.where(better, dc, best_c)
+    there = (row == goal_row) & (col == goal_col)
+    return jnp.where(there, 0, best_r), jnp.where(there, 0, best_c)
+
+
+def meander(base, row, col, u):
+    """(dr, dc) int32: from a random start among N, S, W, E, the first habitable direction,
+    tried cyclically; North if none (that move then fails)."""
+    start = jnp.minimum((u * 4).astype(jnp.int32), 3)
+    ok = jnp.stack(
+        [mat.is_passable(ops.gather(base, row + dr, col + dc)).astype(bool) for dr, dc in MEANDER],
+        axis=-1,
+    )
+    pick_r = jnp.full(row.shape, -1, jnp.int32)
+    pick_c = jnp.zeros_like(row)
+    found = jnp.zeros(row.shape, bool)
+    for i in range(4):
+        j = (start + i) % 4
+        hit = ~found & jnp.take_along_axis(ok, j[:, None], axis=1)[:, 0]
+        dr = jnp.asarray([d[0] for d in MEANDER], jnp.int32)[j]
+        dc = jnp.asarray([d[1] for d in MEANDER], jnp.int32)[j]
+        pick_r = jnp.where(hit, dr, pick_r)
+        pick_c = jnp.where(hit, dc, pick_c)
+        found |= hit
+    return pick_r, pick_c
+
+
+def update(state: WorldState, cfg: Config) -> WorldState:
+    """The NPC part of the per-tick update (SPEC 3.3): item_level from the spawn roll (so it reads
+    0 until the first update), health + 1 up to the maximum."""
+    n = cfg.player_n
+    ent = state.entities
+    nr = slice(n, cfg.n_entities)
+    alive = ent.alive[nr]
+    health = jnp.where(
+        alive, jnp.minimum(ent.health[nr] + 1, cfg.player_base_health), ent.health[nr]
+    )
+    item_level = jnp.where(alive, ent.npc_item_level[nr], ent.item_level[nr])
+    ent = ent.replace(
+        health=ent.health.at[nr].set(health), item_level=ent.item_level.at[nr].set(item_level)
+    )
+    return state.replace(entities=ent)
+
+
+def move(state: WorldState, delta, cfg: Config) -> WorldState:
+    """NPC moves (priority 60): onto habitable tiles, ignoring occupancy; only NPCs alive after
+    the attacks and not frozen move."""
+    n = cfg.player_n
+    ent = state.entities
+    nr = slice(n, cfg.n_entities)
+    d_row, d_col = delta
+    row, col = ent.row[nr] + d_row, ent.col[nr] + d_col
+    ok = ent.alive[nr] & (ent.health[nr] > 0) & (ent.freeze[nr] == 0)
+    ok &= ((d_row != 0) | (d_col != 0)) & (jnp.abs(d_row) + jnp.abs(d_col) == 1)
+    ok &= mat.is_passable(ops.gather(state.tiles.base, row, col)).astype(bool)
+    ent = ent.replace(
+        row=ent.row.at[nr].set(jnp.where(ok, row, ent.row[nr])),
+        col=ent.col.at[nr].set(jnp.where(ok, col, ent.col[nr])),
+    )
+    return state.replace(entities=ent)
+
+
+def bury(state: WorldState, died: jax.Array, cfg: Config) -> WorldState:
+    """Bookkeeping of this step's dead `died` [E] (SPEC 3.4, 6.1): their datastore rows are
+    freed, players in id order then NPCs in spawn order (the reference's cull); the spawn rings
+    of dead NPCs off the edge are queued for the refill, in spawn order."""
+    n = cfg.player_n
+    ent, npcs = state.entities, state.npcs
+    # release order: players by slot, NPCs by `order` (rank among the dead NPCs)
+    dead_npc = died[n:]
+    order = ent.order[n:]
+    rank = (dead_npc[None, :] & (order[None, :] < order[:, None])).sum(axis=-1)
+    n_dead_players = died[:n].sum()
+    position = jnp.concatenate([ops.exclusive_cumsum(died[:n]), n_dead_players + rank])
+    size = cfg.n_entities
+    in_order = (
+        jnp.zeros((size,), jnp.int32)
+        .at[jnp.where(died, position, size)]
+        .set(ent.ds_row, mode="drop")
+    )
+    rows = it.release(npcs.rows, in_order, jnp.arange(size) < died.sum())
+    if cfg.npc_n == 0:
+        return state.replace(npcs=npcs.replace(rows=rows))
+    queued = dead_npc & (ent.spawn_ring[n:] > 0) & cfg.npc_default_refill_dead_npcs
+    q_rank = (queued[None, :] & (order[None, :] < order[:, None])).sum(axis=-1)
+    capacity = npcs.dangers.shape[0]
+    at = jnp.where(queued, (npcs.tail + q_rank) % capacity, capacity)
+    dangers = npcs.dangers.at[at].set(ent.spawn_ring[n:], mode="drop")
+    npcs = npcs.replace(rows=rows, dangers=dangers, tail=npcs.tail + queued.sum(dtype=jnp.int32))
+    return state.replace(npcs=npcs)
