@@ -187,11 +187,29 @@ class Env:
 def uniform_choice(u: jax.Array, mask: jax.Array) -> jax.Array:
     """int32 [...]: the k-th allowed index of `mask` [..., C] with k = floor(u * allowed count),
     i.e. uniform among the allowed choices from one uniform draw `u` [...] in [0, 1) (a
-    categorical over C logits would draw C Gumbel numbers). An all-false mask gives C - 1."""
-    allowed = jnp.cumsum(mask, axis=-1, dtype=jnp.int32)
-    k = jnp.floor(u * allowed[..., -1]).astype(jnp.int32)
-    choice = jnp.sum(allowed <= k[..., None], axis=-1, dtype=jnp.int32)
-    return jnp.minimum(choice, mask.shape[-1] - 1)
+    categorical over C logits would draw C Gumbel numbers). An all-false mask gives C - 1.
+
+    A cumsum over C costs O(C^2) on XLA CPU (a reduce-window), so a wide mask (the attack
+    targets: one per entity) is searched in two levels: blocks of 16, then within the block."""
+    size = mask.shape[-1]
+    if size <= 32:
+        allowed = jnp.cumsum(mask, axis=-1, dtype=jnp.int32)
+        k = jnp.floor(u * allowed[..., -1]).astype(jnp.int32)
+        choice = jnp.sum(allowed <= k[..., None], axis=-1, dtype=jnp.int32)
+        return jnp.minimum(choice, size - 1)
+    block = 16
+    blocks = -(-size // block)
+    pad = [(0, 0)] * (mask.ndim - 1) + [(0, blocks * block - size)]
+    grid = jnp.pad(mask, pad).reshape(mask.shape[:-1] + (blocks, block)).astype(jnp.int32)
+    per_block = grid.sum(axis=-1)
+    through = jnp.cumsum(per_block, axis=-1)
+    k = jnp.floor(u * through[..., -1]).astype(jnp.int32)
+    b = jnp.sum(through <= k[..., None], axis=-1, dtype=jnp.int32)
+    here = jnp.arange(blocks) == jnp.minimum(b, blocks - 1)[..., None]
+    start = jnp.sum(jnp.where(here, through - per_block, 0), axis=-1)
+    row = jnp.sum(jnp.where(here[..., None], grid, 0), axis=-2)
+    within = jnp.sum(jnp.cumsum(row, axis=-1) <= (k - start)[..., None], axis=-1)
+    return jnp.minimum(b * block + within, size - 1).astype(jnp.int32)
 
 
 def spawn_players(

@@ -143,8 +143,8 @@ class EventLog:
         return self.replace(items=items).record(name, happened)
 
     def record_items(self, name: str, player, item_type, level, number, happened) -> EventLog:
-        """Item events `name` of one player (int []) for several items [M] at once: the
-        `number` sums by (type, level) and the count of events where `happened` [M]."""
+        """Item events `name` of several items [M] at once, each of player `player` (int [] or
+        [M]): the `number` sums by (type, level) and the counts of events where `happened`."""
         levels = self.items.shape[-1]
         key = jnp.asarray(ITEM_KEY[name])[jnp.clip(item_type, 0, N_ITEM_TYPES - 1)]
         key = jnp.where(happened, key, N_ITEM_KEYS)
@@ -152,11 +152,12 @@ class EventLog:
             jnp.where(happened, number, 0).astype(jnp.int32), mode="drop"
         )
         column = EVENT_COLUMN[EVENT_CODES[name]]
-        count = happened.sum(dtype=jnp.int32)
+        who = jnp.where(happened, player, self.tick.shape[-2])
+        count = happened.astype(jnp.int32)
         return self.replace(
             items=items,
-            tick=self.tick.at[player, column].add(count.astype(self.tick.dtype)),
-            episode=self.episode.at[player, column].add(count),
+            tick=self.tick.at[who, column].add(count.astype(self.tick.dtype), mode="drop"),
+            episode=self.episode.at[who, column].add(count, mode="drop"),
         )
 
     def record_level_up(self, skill: int, leveled: jax.Array, level: jax.Array) -> EventLog:

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 from nmmo_jax import items as it
 from nmmo_jax import ops, skills
 from nmmo_jax.config import Config
+from nmmo_jax.events import GOLD_KEYS
 from nmmo_jax.state import WorldState
 
 MELEE, RANGE, MAGE = range(3)
@@ -33,6 +34,7 @@ N_STYLES = 3
 STYLE_SKILLS = skills.COMBAT_SKILLS  # melee, range, mage
 AMMO_OF_STYLE = (it.WHETSTONE, it.ARROW, it.RUNES)
 STREAM_LOOT = 13  # ops.uniforms stream of the loot shuffles
+GOLD_LOOT = GOLD_KEYS.index("LOOT_GOLD")
 
 
 def n_targets(cfg: Config) -> int:
@@ -218,13 +220,15 @@ def attack(
     after_target = t_player & (order[t] < order)
     immortal = t_player & cfg.immortal
     health0 = ent.health[t]
-    earlier_same = (t[:, None] == t[None, :]) & (order[None, :] < order[:, None])
+    earlier_same = ((t[:, None] == t[None, :]) & (order[None, :] < order[:, None])).astype(
+        jnp.float32
+    )
     no_death = jnp.iinfo(jnp.int32).max
 
     def resolve(executed):
         dealt = jnp.where(after_target & executed[t], damage_post, damage_pre)
         effective = jnp.where(immortal | ~executed, 0, dealt)
-        taken = (earlier_same.astype(jnp.float32) @ effective.astype(jnp.float32)).astype(jnp.int32)
+        taken = (earlier_same @ effective.astype(jnp.float32)).astype(jnp.int32)
         before = health0 - taken
         kills = executed & (before > 0) & (before - effective <= 0) & ~immortal
         death = (
@@ -322,8 +326,12 @@ def _loot(state: WorldState, key, killed, death, kills, t, cfg: Config) -> World
     a random order, unequipped and unlisted, each merged into a matching ammunition stack,
     received (LOOT_ITEM) while there is space, else destroyed. Killed by an NPC: the NPC takes
     the gold, the items are destroyed. An NPC killed by a player: its gold, then its two drops
-    (armour and tool at its attack level) while there is space."""
-    size = cfg.n_entities
+    (armour and tool at its attack level) while there is space.
+
+    The loop carries only what a later victim's loot reads (gold, inventories, the id
+    allocator); the events of each trip go to a small log, added to the event log after it."""
+    n, size = cfg.player_n, cfg.n_entities
+    capacity = cfg.item_inventory_capacity
     killer_of = (
         jnp.zeros((size,), jnp.int32)
         .at[jnp.where(kills, t, size)]
@@ -331,77 +339,99 @@ def _loot(state: WorldState, key, killed, death, kills, t, cfg: Config) -> World
     )
     order_of_death = jnp.where(killed, death, jnp.iinfo(jnp.int32).max)
     n_killed = killed.sum()
-    u = ops.uniforms(key, (size, max(cfg.item_inventory_capacity, 1)), stream=STREAM_LOOT)
+    u = ops.uniforms(key, (size, max(capacity, 1)), stream=STREAM_LOOT)
+    inv = state.inventory
+    items_on = cfg.item_system_enabled
+    log = dict(
+        looter=jnp.full((size,), size, jnp.int32),
+        gold=jnp.zeros((size,), jnp.int32),
+        player=jnp.zeros((size,), jnp.int32),
+        rows=jnp.zeros((size, capacity, 3), jnp.int32),
+        received=jnp.zeros((size, capacity), bool),
+        drops=jnp.zeros((size, 2, 2), jnp.int32),
+        dropped=jnp.zeros((size, 2), bool),
+    )
 
     def body(carry):
-        i, state, done = carry
-        v = jnp.argmin(jnp.where(done, jnp.iinfo(jnp.int32).max, order_of_death)).astype(jnp.int32)
+        i, gold, slots, received, ids, done, log = carry
+        v = jnp.argmin(jnp.where(done, jnp.iinfo(jnp.int32).max, order_of_death))
+        v = v.astype(jnp.int32)
         k = killer_of[v]
-        state = _loot_one(state, v, k, u[v], cfg)
-        return i + 1, state, done.at[v].set(True)
+        v_player, k_player = v < n, k < n
+        # gold: a player's goes to any killer (the reference needs the exchange system for
+        # it); an NPC's to its (player) killer
+        amount = gold[v] * jnp.where(v_player, cfg.exchange_system_enabled, True)
+        gold = gold.at[k].add(amount).at[v].add(-amount)
+        log = dict(log, looter=log["looter"].at[i].set(jnp.where(amount > 0, k, size)))
+        log["gold"] = log["gold"].at[i].set(amount)
+        if items_on:
+            vv, kk = jnp.minimum(v, n - 1), jnp.minimum(k, n - 1)
+            victim, mine = slots[vv], slots[kk]
+            looted, gone, n_gone, got, rows = _loot_items(
+                victim, mine, received[kk], k_player, kk + 1, u[v], cfg
+            )
+            ids = it.release(ids, gone, (jnp.arange(gone.shape[0]) < n_gone) & v_player)
+            dropped, ids, types, level, got_drop = _drop_items(
+                state.entities, v, kk, k_player & ~v_player, mine, received[kk], ids, cfg
+            )
+            mine = jnp.where(v_player, looted, dropped)
+            slots = slots.at[kk].set(jnp.where(k_player, mine, slots[kk]))
+            slots = slots.at[vv].set(jnp.where(v_player, jnp.zeros_like(victim), slots[vv]))
+            got, got_drop = got & v_player, got_drop & ~v_player
+            count = got.sum(dtype=jnp.int32) + got_drop.sum(dtype=jnp.int32)
+            received = received.at[kk].add(count)
+            fields = jnp.asarray([it.COL["type_id"], it.COL["level"], it.COL["quantity"]])
+            log["player"] = log["player"].at[i].set(kk)
+            log["rows"] = log["rows"].at[i].set(rows[:, fields].astype(jnp.int32))
+            log["received"] = log["received"].at[i].set(got)
+            log["drops"] = log["drops"].at[i].set(jnp.stack([types, level], axis=-1))
+            log["dropped"] = log["dropped"].at[i].set(got_drop)
+        return i + 1, gold, slots, received, ids, done.at[v].set(True), log
 
-    _, state, _ = jax.lax.while_loop(
-        lambda c: c[0] < n_killed, body, (jnp.int32(0), state, ~killed)
+    carry = (jnp.int32(0), state.entities.gold, inv.slots, inv.received, inv.ids, ~killed, log)
+    _, gold, slots, received, ids, _, log = jax.lax.while_loop(
+        lambda c: c[0] < n_killed, body, carry
     )
-    return state
-
-
-def _one_hot(i, size):
-    return jnp.arange(size) == i
-
-
-def _loot_one(state: WorldState, v, k, u, cfg: Config) -> WorldState:
-    """The loot of victim slot `v` by killer slot `k` (`u`: uniforms [capacity])."""
-    n, size = cfg.player_n, cfg.n_entities
-    ent = state.entities
+    looters = jnp.zeros((size,), jnp.int32).at[log["looter"]].add(1, mode="drop")
     events = state.events
-    v_player, k_player = v < n, k < n
-    # gold: a player's goes to any killer (the reference needs the exchange system for it); an
-    # NPC's to its (player) killer
-    gold = ent.gold[v]
-    moves_gold = (gold > 0) & jnp.where(v_player, cfg.exchange_system_enabled, True)
-    ent = ent.replace(
-        gold=ent.gold.at[k]
-        .add(jnp.where(moves_gold, gold, 0))
-        .at[v]
-        .set(jnp.where(moves_gold, 0, ent.gold[v]))
-    )
-    events = events.record_gold("LOOT_GOLD", _one_hot(k, size) & moves_gold, gold)
-    state = state.replace(entities=ent, events=events)
-    if not cfg.item_system_enabled:
-        return state
-    state = jax.lax.cond(
-        v_player,
-        lambda st: _loot_player(st, v, k, k_player, u, cfg),
-        lambda st: _loot_npc(st, v, k, cfg),
-        state,
-    )
-    return state
+    events = events.replace(
+        gold=events.gold.at[log["looter"], GOLD_LOOT].add(log["gold"], mode="drop")
+    ).record("LOOT_GOLD", looters)
+    if items_on:
+        player = jnp.broadcast_to(log["player"][:, None], (size, capacity + 2)).reshape(-1)
+        types = jnp.concatenate([log["rows"][..., 0], log["drops"][..., 0]], axis=1)
+        levels = jnp.concatenate([log["rows"][..., 1], log["drops"][..., 1]], axis=1)
+        numbers = jnp.concatenate([log["rows"][..., 2], jnp.ones((size, 2), jnp.int32)], axis=1)
+        got = jnp.concatenate([log["received"], log["dropped"]], axis=1)
+        events = events.record_items(
+            "LOOT_ITEM",
+            player,
+            types.reshape(-1),
+            levels.reshape(-1),
+            numbers.reshape(-1),
+            got.reshape(-1),
+        )
+        state = state.replace(inventory=inv.replace(slots=slots, received=received, ids=ids))
+    return state.replace(entities=state.entities.replace(gold=gold), events=events)
 
 
-def _loot_player(state: WorldState, v, k, k_player, u, cfg: Config) -> WorldState:
-    """A player victim's items: shuffled, then merged / received / destroyed (see _loot)."""
-    inv = state.inventory
+def _loot_items(victim, mine, received_so_far, k_player, owner, u, cfg: Config):
+    """A player victim's items into the killer's inventory `mine` [C, W] (see _loot): shuffled
+    by `u` (killed by an NPC: all destroyed, in the order received). Returns (the killer's new
+    slots, the ids freed in order [C] and their number, the items received [C], the victim's
+    rows)."""
     capacity = cfg.item_inventory_capacity
-    vs = inv.slots[v]  # [C, W]
-    kk = jnp.minimum(k, cfg.player_n - 1)
-    ks = inv.slots[kk]
-    occ = vs[:, it.COL["type_id"]] > 0
-    # the shuffle: rank of each item by a uniform key (killed by an NPC: acquisition order)
-    key = jnp.where(k_player, u[:capacity], vs[:, it.COL["acquired"]].astype(jnp.float32))
+    occ = victim[:, it.COL["type_id"]] > 0
+    key = jnp.where(k_player, u[:capacity], victim[:, it.COL["acquired"]].astype(jnp.float32))
     key = jnp.where(occ, key, jnp.inf)
     idx = jnp.arange(capacity)
     before = (key[None, :] < key[:, None]) | (
         (key[None, :] == key[:, None]) & (idx[None, :] < idx[:, None])
     )
-    v_type, v_level = (
-        vs[:, it.COL["type_id"]].astype(jnp.int32),
-        vs[:, it.COL["level"]].astype(jnp.int32),
-    )
-    k_type, k_level = (
-        ks[:, it.COL["type_id"]].astype(jnp.int32),
-        ks[:, it.COL["level"]].astype(jnp.int32),
-    )
+    v_type = victim[:, it.COL["type_id"]].astype(jnp.int32)
+    v_level = victim[:, it.COL["level"]].astype(jnp.int32)
+    k_type = mine[:, it.COL["type_id"]].astype(jnp.int32)
+    k_level = mine[:, it.COL["level"]].astype(jnp.int32)
     is_stack = (v_type >= it.WHETSTONE) & (v_type <= it.RUNES)
     match = (v_type[:, None] == k_type[None, :]) & (v_level[:, None] == k_level[None, :])
     match &= (k_type > 0)[None, :] & is_stack[:, None]
@@ -409,86 +439,55 @@ def _loot_player(state: WorldState, v, k, k_player, u, cfg: Config) -> WorldStat
     stack_at = jnp.argmax(match, axis=-1)
     whole = occ & k_player & ~merge
     rank_whole = (before & whole[None, :]).sum(axis=-1)
-    k_free = ks[:, it.COL["type_id"]] == 0
-    space = k_free.sum()
-    received = whole & (rank_whole < space)
+    free = k_type == 0
+    received = whole & (rank_whole < free.sum())
     destroyed = occ & ~merge & ~received
     # the killer's free slots in order; the j-th received item takes the j-th
-    free_rank = jnp.where(k_free, jnp.cumsum(k_free) - 1, capacity)
+    free_rank = jnp.where(free, jnp.cumsum(free) - 1, capacity)
     dest = jnp.argmax(free_rank[None, :] == rank_whole[:, None], axis=-1)
     dest = jnp.where(received, dest, capacity)
-    rows = vs.at[:, it.COL["owner_id"]].set(jnp.int16(0) + (kk + 1).astype(jnp.int16))
+    rows = victim.at[:, it.COL["owner_id"]].set(owner.astype(victim.dtype))
     rows = rows.at[:, it.COL["equipped"]].set(0).at[:, it.COL["listed_price"]].set(0)
-    rows = rows.at[:, it.COL["acquired"]].set((inv.received[kk] + rank_whole).astype(jnp.int16))
-    ks = ks.at[dest].set(rows, mode="drop")
-    merged_q = (
+    rows = rows.at[:, it.COL["acquired"]].set((received_so_far + rank_whole).astype(rows.dtype))
+    out = mine.at[dest].set(rows, mode="drop")
+    merged = (
         jnp.zeros((capacity,), jnp.int32)
         .at[jnp.where(merge, stack_at, capacity)]
-        .add(vs[:, it.COL["quantity"]].astype(jnp.int32), mode="drop")
+        .add(victim[:, it.COL["quantity"]].astype(jnp.int32), mode="drop")
     )
-    ks = ks.at[:, it.COL["quantity"]].add(merged_q.astype(ks.dtype))
-    slots = inv.slots.at[kk].set(jnp.where(k_player, ks, inv.slots[kk]))
-    slots = slots.at[v].set(0)
+    out = out.at[:, it.COL["quantity"]].add(merged.astype(out.dtype))
     # ids of merged and destroyed items are freed in shuffle order
     gone = merge | destroyed
     gone_rank = (before & gone[None, :]).sum(axis=-1)
     in_order = (
         jnp.zeros((capacity,), jnp.int32)
         .at[jnp.where(gone, gone_rank, capacity)]
-        .set(vs[:, it.COL["id"]].astype(jnp.int32), mode="drop")
+        .set(victim[:, it.COL["id"]].astype(jnp.int32), mode="drop")
     )
-    ids = it.release(inv.ids, in_order, jnp.arange(capacity) < gone.sum())
-    received_count = received.sum(dtype=jnp.int32)
-    inv = inv.replace(
-        slots=slots,
-        ids=ids,
-        received=inv.received.at[kk].add(jnp.where(k_player, received_count, 0)),
-    )
-    events = state.events.record_items(
-        "LOOT_ITEM",
-        kk,
-        v_type,
-        v_level,
-        vs[:, it.COL["quantity"]].astype(jnp.int32),
-        received,
-    )
-    return state.replace(inventory=inv, events=events)
+    return out, in_order, gone.sum(), received, victim
 
 
-def _loot_npc(state: WorldState, v, k, cfg: Config) -> WorldState:
+def _drop_items(ent, v, kk, to_player, mine, received_so_far, ids, cfg: Config):
     """An NPC victim's drop table (SPEC 6.5): its armour (Equipment) and tool (Profession) at
     its attack level, made (ids allocated) then received in that order while the player killer
-    has space, else destroyed."""
-    inv = state.inventory
-    ent = state.entities
-    kk = jnp.minimum(k, cfg.player_n - 1)
+    has space, else destroyed. Returns (the killer's slots, ids, types [2], level, received)."""
     level = skills.attack_level(ent, cfg.n_entities)[v]
     types = jnp.stack([ent.drop_armor[v], ent.drop_tool[v]])
     if not cfg.equipment_system_enabled:
         types = types.at[0].set(0)
     if not cfg.profession_system_enabled:
         types = types.at[1].set(0)
-    made = types > 0
-    ids, new_ids = it.allocate(inv.ids, made)
-    space = it.space(inv.slots[kk][None])[0]
-    room = space - jnp.cumsum(made) + 1  # space left when each item comes
-    received = made & (k < cfg.player_n) & (room > 0)
-    destroyed = made & ~received
-    ids = it.release(ids, new_ids, destroyed)
-    slots = inv.slots
+    made = (types > 0) & to_player
+    ids, new_ids = it.allocate(ids, made)
+    free = mine[:, it.COL["type_id"]] == 0
+    room = free.sum() - jnp.cumsum(made) + 1  # space left when each item comes
+    received = made & (room > 0)
+    ids = it.release(ids, new_ids, made & ~received)
+    free_rank = jnp.where(free, jnp.cumsum(free) - 1, mine.shape[0])
+    order = jnp.cumsum(received) - 1
     for j in range(2):
         row = it.new_item(types[j], level, cfg, item_id=new_ids[j], owner_id=kk + 1)
-        row = row.at[it.COL["acquired"]].set(
-            (inv.received[kk] + jnp.cumsum(received)[j] - 1).astype(jnp.int16)
-        )
-        k_slots = slots[kk]
-        free = k_slots[:, it.COL["type_id"]] == 0
-        dest = jnp.where(received[j] & free.any(), jnp.argmax(free), slots.shape[1])
-        slots = slots.at[kk, dest].set(row, mode="drop")
-    inv = inv.replace(
-        slots=slots, ids=ids, received=inv.received.at[kk].add(received.sum(dtype=jnp.int32))
-    )
-    events = state.events.record_items(
-        "LOOT_ITEM", kk, types, jnp.stack([level, level]), jnp.ones((2,), jnp.int32), received
-    )
-    return state.replace(inventory=inv, events=events)
+        row = row.at[it.COL["acquired"]].set((received_so_far + order[j]).astype(jnp.int16))
+        dest = jnp.where(received[j], jnp.argmax(free_rank == order[j]), mine.shape[0])
+        mine = mine.at[dest].set(row, mode="drop")
+    return mine, ids, types, jnp.stack([level, level]), received
