@@ -94,7 +94,7 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
     state = npc.bury(state, died, cfg)
     state = state.replace(tick=state.tick + 1)
     if npcs_on and cfg.npc_default_refill_dead_npcs:
-        state = npc.spawn(state, key, cfg)
+        state = npc.refill(state, key, cfg)
     return state
 
 

@@ -200,6 +200,23 @@ def spawn(state: WorldState, key: jax.Array, cfg: Config) -> WorldState:
     return state.replace(entities=ent, npcs=npcs)
 
 
+def refill(state: WorldState, key: jax.Array, cfg: Config) -> WorldState:
+    """`spawn` at the end of a step, only if fewer than NPC_N are alive. A loop of at most one
+    trip: batched over environments it runs when any of them needs it, and carries only the
+    entity table and the NPC manager (a cond would compute the spawn every step under vmap)."""
+
+    def body(carry):
+        trips, ent, npcs = carry
+        out = spawn(state.replace(entities=ent, npcs=npcs), key, cfg)
+        return trips + 1, out.entities, out.npcs
+
+    needed = (state.entities.alive[cfg.player_n :].sum() < cfg.npc_n).astype(jnp.int32)
+    _, ent, npcs = jax.lax.while_loop(
+        lambda c: c[0] < needed, body, (jnp.int32(0), state.entities, state.npcs)
+    )
+    return state.replace(entities=ent, npcs=npcs)
+
+
 def decide(state: WorldState, key: jax.Array, cfg: Config):
     """Every NPC's decision from the start-of-step state (SPEC 6.3), before any update.
 
@@ -247,10 +264,11 @@ def decide(state: WorldState, key: jax.Array, cfg: Config):
     tc = jnp.clip(target, 0, size - 1)
     goal_row, goal_col = ent.row[tc], ent.col[tc]
     charge = target >= 0
-    habitable = state.tiles.base
-    step_row, step_col = greedy_step(habitable, row, col, goal_row, goal_col)
+    # passable neighbours N, S, W, E (the meander order), read once for both moves
+    ok = neighbour_passable(state.tiles.base, row, col)
+    step_row, step_col = greedy_step(ok, row, col, goal_row, goal_col)
     u = ops.uniforms(key, (cfg.npc_n,), stream=STREAM_DECIDE)
-    wander_row, wander_col = meander(habitable, row, col, u)
+    wander_row, wander_col = meander(ok, u)
     d_row = jnp.where(charge, step_row, wander_row)
     d_col = jnp.where(charge, step_col, wander_col)
 
@@ -263,17 +281,26 @@ def decide(state: WorldState, key: jax.Array, cfg: Config):
     return state.replace(entities=ent), (d_row, d_col), attack
 
 
-def greedy_step(base, row, col, goal_row, goal_col):
-    """(dr, dc) int32: the habitable neighbour nearest the goal in Manhattan distance, ties in
-    the order N, W, E, S; (0, 0) on the goal or with no habitable neighbour."""
+def neighbour_passable(base, row, col) -> jax.Array:
+    """bool [..., 4]: whether the neighbours N, S, W, E (MEANDER order) are habitable."""
+    return jnp.stack(
+        [mat.is_passable(ops.gather(base, row + dr, col + dc)).astype(bool) for dr, dc in MEANDER],
+        axis=-1,
+    )
+
+
+def greedy_step(ok, row, col, goal_row, goal_col):
+    """(dr, dc) int32: the habitable neighbour (`ok`: neighbour_passable) nearest the goal in
+    Manhattan distance, ties in the order N, W, E, S; (0, 0) on the goal or with no habitable
+    neighbour."""
     best = jnp.full(row.shape, jnp.iinfo(jnp.int32).max, jnp.int32)
     best_r = jnp.zeros_like(row)
     best_c = jnp.zeros_like(row)
     for dr, dc in STEPS:
+        passable = ok[..., MEANDER.index((dr, dc))]
         r, c = row + dr, col + dc
-        ok = mat.is_passable(ops.gather(base, r, c)).astype(bool)
-        d = jnp.where(ok, jnp.abs(goal_row - r) + jnp.abs(goal_col - c), jnp.iinfo(jnp.int32).max)
-        better = d < best
+        d = jnp.abs(goal_row - r) + jnp.abs(goal_col - c)
+        better = passable & (d < best)
         best = jnp.where(better, d, best)
         best_r = jnp.where(better, dr, best_r)
         best_c = jnp.where(better, dc, best_c)
@@ -281,25 +308,19 @@ def greedy_step(base, row, col, goal_row, goal_col):
     return jnp.where(there, 0, best_r), jnp.where(there, 0, best_c)
 
 
-def meander(base, row, col, u):
-    """(dr, dc) int32: from a random start among N, S, W, E, the first habitable direction,
-    tried cyclically; North if none (that move then fails)."""
+def meander(ok, u):
+    """(dr, dc) int32: from a random start among N, S, W, E, the first habitable direction
+    (`ok`: neighbour_passable), tried cyclically; North if none (that move then fails)."""
     start = jnp.minimum((u * 4).astype(jnp.int32), 3)
-    ok = jnp.stack(
-        [mat.is_passable(ops.gather(base, row + dr, col + dc)).astype(bool) for dr, dc in MEANDER],
-        axis=-1,
-    )
-    pick_r = jnp.full(row.shape, -1, jnp.int32)
-    pick_c = jnp.zeros_like(row)
-    found = jnp.zeros(row.shape, bool)
+    pick_r = jnp.full(start.shape, -1, jnp.int32)
+    pick_c = jnp.zeros_like(start)
+    found = jnp.zeros(start.shape, bool)
     for i in range(4):
-        j = (start + i) % 4
-        hit = ~found & jnp.take_along_axis(ok, j[:, None], axis=1)[:, 0]
-        dr = jnp.asarray([d[0] for d in MEANDER], jnp.int32)[j]
-        dc = jnp.asarray([d[1] for d in MEANDER], jnp.int32)[j]
-        pick_r = jnp.where(hit, dr, pick_r)
-        pick_c = jnp.where(hit, dc, pick_c)
-        found |= hit
+        for j, (dr, dc) in enumerate(MEANDER):
+            hit = ~found & ((start + i) % 4 == j) & ok[..., j]
+            pick_r = jnp.where(hit, dr, pick_r)
+            pick_c = jnp.where(hit, dc, pick_c)
+        found |= (ok & (((start[..., None] + i) % 4) == jnp.arange(4))).any(axis=-1)
     return pick_r, pick_c
 
 
