@@ -318,7 +318,9 @@ def test_vmap_auto_reset_resets_only_finished_envs():
     _, states = AUTO_RESET(jax.random.split(jax.random.key(21), n_envs))
     # Env 0 is one step from the horizon; envs 1 and 2 have just started.
     states = states.replace(tick=jnp.array([HORIZON - 1, 0, 0], jnp.int32))
-    actions = jnp.broadcast_to(nj.Env(SHORT).noop_actions, (n_envs,) + nj.Env(SHORT).noop_actions.shape)
+    actions = jnp.broadcast_to(
+        nj.Env(SHORT).noop_actions, (n_envs,) + nj.Env(SHORT).noop_actions.shape
+    )
 
     for t in range(HORIZON):
         keys = jax.random.split(jax.random.fold_in(jax.random.key(22), t), n_envs)
@@ -363,7 +365,9 @@ def test_vmap_auto_reset_resets_an_env_whose_players_all_died():
     food = states.entities.food.at[1, : SHORT.player_n].set(0)
     water = states.entities.water.at[1, : SHORT.player_n].set(0)
     states = states.replace(entities=states.entities.replace(health=health, food=food, water=water))
-    actions = jnp.broadcast_to(nj.Env(SHORT).noop_actions, (n_envs,) + nj.Env(SHORT).noop_actions.shape)
+    actions = jnp.broadcast_to(
+        nj.Env(SHORT).noop_actions, (n_envs,) + nj.Env(SHORT).noop_actions.shape
+    )
     keys = jax.random.split(jax.random.key(24), n_envs)
     new_obs, new_states, reward, terminated, truncated, info = AUTO_STEP(keys, states, actions)
     np.testing.assert_array_equal(np.asarray(info["episode_over"]), [False, True, False])
