@@ -20,7 +20,7 @@ from nmmo_jax.systems import npc
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "reference_astar_cases.npz"
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason="no A* recording")
-OBSTRUCTED_AGREEMENT = 0.0  # set from the recording, see DEVIATIONS 21
+OBSTRUCTED_AGREEMENT = 0.75  # measured 0.756 on the 18,844 obstructed cases (DEVIATIONS 21)
 
 
 @pytest.fixture(scope="module")
