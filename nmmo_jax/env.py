@@ -200,15 +200,15 @@ def uniform_choice(u: jax.Array, mask: jax.Array) -> jax.Array:
     block = 16
     blocks = -(-size // block)
     pad = [(0, 0)] * (mask.ndim - 1) + [(0, blocks * block - size)]
-    grid = jnp.pad(mask, pad).reshape(mask.shape[:-1] + (blocks, block)).astype(jnp.int32)
-    per_block = grid.sum(axis=-1)
+    grid = jnp.pad(mask, pad).reshape(mask.shape[:-1] + (blocks, block))
+    per_block = grid.sum(axis=-1, dtype=jnp.int32)
     through = jnp.cumsum(per_block, axis=-1)
     k = jnp.floor(u * through[..., -1]).astype(jnp.int32)
     b = jnp.sum(through <= k[..., None], axis=-1, dtype=jnp.int32)
-    here = jnp.arange(blocks) == jnp.minimum(b, blocks - 1)[..., None]
-    start = jnp.sum(jnp.where(here, through - per_block, 0), axis=-1)
-    row = jnp.sum(jnp.where(here[..., None], grid, 0), axis=-2)
-    within = jnp.sum(jnp.cumsum(row, axis=-1) <= (k - start)[..., None], axis=-1)
+    at = jnp.minimum(b, blocks - 1)[..., None]
+    start = jnp.take_along_axis(through - per_block, at, axis=-1)[..., 0]
+    row = jnp.take_along_axis(grid, at[..., None], axis=-2)[..., 0, :]
+    within = jnp.sum(jnp.cumsum(row, axis=-1, dtype=jnp.int32) <= (k - start)[..., None], axis=-1)
     return jnp.minimum(b * block + within, size - 1).astype(jnp.int32)
 
 

@@ -90,6 +90,20 @@ N_SKILLS = 8
 GOLD_KEYS = ("LOOT_GOLD", "EARN_GOLD", "BUY_ITEM")
 N_GOLD_KEYS = len(GOLD_KEYS)
 
+
+def item_key(name: str, item_type: jax.Array) -> jax.Array:
+    """int32: the `items` aggregate key of (code `name`, item type), N_ITEM_KEYS if that code
+    never carries the type. By arithmetic where the code's types are contiguous ids (a gather
+    from the table costs more than the scatter it feeds on XLA CPU), else by the table."""
+    types = ITEM_EVENT_TYPES[name]
+    first = ITEM_EVENT_KEYS.index((name, types[0]))
+    item_type = jnp.asarray(item_type, jnp.int32)
+    if list(types) == list(range(types[0], types[0] + len(types))):
+        inside = (item_type >= types[0]) & (item_type < types[0] + len(types))
+        return jnp.where(inside, first + item_type - types[0], N_ITEM_KEYS)
+    return jnp.asarray(ITEM_KEY[name])[jnp.clip(item_type, 0, N_ITEM_TYPES - 1)]
+
+
 # Counters are stored densely: column EVENT_COLUMN[code] of the event log holds that code.
 EVENT_COLUMN = {code: i for i, code in enumerate(EVENT_CODES.values())}
 N_EVENT_CODES = len(EVENT_CODES)
@@ -134,26 +148,30 @@ class EventLog:
         levels = self.items.shape[-1]
         item_type = jnp.broadcast_to(jnp.asarray(item_type, jnp.int32), (n,))
         level = jnp.broadcast_to(jnp.asarray(level, jnp.int32), (n,))
-        key = jnp.asarray(ITEM_KEY[name])[jnp.clip(item_type, 0, N_ITEM_TYPES - 1)]
-        key = jnp.where(happened, key, N_ITEM_KEYS)
+        key = jnp.where(happened, item_key(name, item_type), N_ITEM_KEYS)
         number = jnp.broadcast_to(jnp.asarray(number, jnp.int32), (n,))
         items = self.items.at[jnp.arange(n), key, jnp.clip(level, 1, levels) - 1].add(
             number, mode="drop"
         )
         return self.replace(items=items).record(name, happened)
 
-    def record_items(self, name: str, player, item_type, level, number, happened) -> EventLog:
+    def record_items(
+        self, name: str, player, item_type, level, number, happened, counts=None
+    ) -> EventLog:
         """Item events `name` of several items [M] at once, each of player `player` (int [] or
-        [M]): the `number` sums by (type, level) and the counts of events where `happened`."""
+        [M]): the `number` sums by (type, level) and the counts of events where `happened`.
+        `counts` = (players [K], events [K]) gives the counts pre-summed (a smaller scatter)."""
         levels = self.items.shape[-1]
-        key = jnp.asarray(ITEM_KEY[name])[jnp.clip(item_type, 0, N_ITEM_TYPES - 1)]
-        key = jnp.where(happened, key, N_ITEM_KEYS)
+        key = jnp.where(happened, item_key(name, item_type), N_ITEM_KEYS)
         items = self.items.at[player, key, jnp.clip(level, 1, levels) - 1].add(
             jnp.where(happened, number, 0).astype(jnp.int32), mode="drop"
         )
         column = EVENT_COLUMN[EVENT_CODES[name]]
-        who = jnp.where(happened, player, self.tick.shape[-2])
-        count = happened.astype(jnp.int32)
+        if counts is None:
+            who = jnp.where(happened, player, self.tick.shape[-2])
+            count = happened.astype(jnp.int32)
+        else:
+            who, count = counts
         return self.replace(
             items=items,
             tick=self.tick.at[who, column].add(count.astype(self.tick.dtype), mode="drop"),

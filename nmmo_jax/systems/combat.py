@@ -239,15 +239,19 @@ def attack(
         new = base & (before > 0) & (death > order)
         return new, dealt, effective, kills, death
 
+    # Round 1 assumes every valid attack executes; most ticks it is the answer (nothing was
+    # cancelled), and the loop, which carries each round's results, makes no trip.
     def body(carry):
-        executed, _, rounds = carry
-        new = resolve(executed)[0]
-        return new, jnp.any(new != executed), rounds + 1
+        rounds, executed, (new, *_) = carry
+        return rounds + 1, new, resolve(new)
 
-    executed, _, _ = jax.lax.while_loop(
-        lambda c: c[1] & (c[2] <= size), body, (base, jnp.bool_(True), jnp.int32(0))
+    def again(carry):
+        rounds, executed, (new, *_) = carry
+        return jnp.any(new != executed) & (rounds <= size)
+
+    _, executed, (_, dealt, effective, kills, death) = jax.lax.while_loop(
+        again, body, (jnp.int32(0), base, resolve(base))
     )
-    _, dealt, effective, kills, death = resolve(executed)
 
     # --- effects on the targets: health, the last hit's damage and attacker, combat ticks
     tick_after = state.tick + 1
@@ -410,6 +414,7 @@ def _loot(state: WorldState, key, killed, death, kills, t, cfg: Config) -> World
             levels.reshape(-1),
             numbers.reshape(-1),
             got.reshape(-1),
+            counts=(log["player"], got.sum(axis=1, dtype=jnp.int32)),
         )
         state = state.replace(inventory=inv.replace(slots=slots, received=received, ids=ids))
     return state.replace(entities=state.entities.replace(gold=gold), events=events)

@@ -271,6 +271,8 @@ def decide(state: WorldState, key: jax.Array, cfg: Config):
     wander_row, wander_col = meander(ok, u)
     d_row = jnp.where(charge, step_row, wander_row)
     d_col = jnp.where(charge, step_col, wander_col)
+    # both rules only pick habitable neighbours, except meander's North when none is: no move
+    d_row = jnp.where(ok.any(axis=-1), d_row, 0)
 
     reach = jnp.asarray(
         (cfg.combat_melee_reach, cfg.combat_range_reach, cfg.combat_mage_reach), jnp.int32
@@ -350,8 +352,8 @@ def move(state: WorldState, delta, cfg: Config) -> WorldState:
     d_row, d_col = delta
     row, col = ent.row[nr] + d_row, ent.col[nr] + d_col
     ok = ent.alive[nr] & (ent.health[nr] > 0) & (ent.freeze[nr] == 0)
-    ok &= ((d_row != 0) | (d_col != 0)) & (jnp.abs(d_row) + jnp.abs(d_col) == 1)
-    ok &= mat.is_passable(ops.gather(state.tiles.base, row, col)).astype(bool)
+    # the decision only names habitable neighbours (decide), so no passability test here
+    ok &= (jnp.abs(d_row) + jnp.abs(d_col)) == 1
     ent = ent.replace(
         row=ent.row.at[nr].set(jnp.where(ok, row, ent.row[nr])),
         col=ent.col.at[nr].set(jnp.where(ok, col, ent.col[nr])),
