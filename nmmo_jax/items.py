@@ -174,9 +174,7 @@ def space(slots: jax.Array) -> jax.Array:
 def first_free(slots: jax.Array) -> jax.Array:
     """int32 [N]: the first empty slot of each inventory (C when full)."""
     empty = ~occupied(slots)
-    return jnp.where(empty.any(axis=-1), jnp.argmax(empty, axis=-1), slots.shape[-2]).astype(
-        jnp.int32
-    )
+    return ops.first_true(empty)
 
 
 def _at(slots: jax.Array, index: jax.Array, wants: jax.Array):
@@ -216,7 +214,9 @@ def add_field(slots, name: str, index, amount, wants) -> jax.Array:
 def find(slots: jax.Array, item_id: jax.Array) -> tuple[jax.Array, jax.Array]:
     """(found bool [N], slot int32 [N]) of item `item_id` [N] (0 = none) in each inventory."""
     match = occupied(slots) & (column(slots, "id") == item_id[:, None]) & (item_id[:, None] > 0)
-    return match.any(axis=-1), jnp.argmax(match, axis=-1).astype(jnp.int32)
+    first = ops.first_true(match)
+    found = first < match.shape[-1]
+    return found, jnp.where(found, first, 0)
 
 
 def pick(values: jax.Array, index: jax.Array) -> jax.Array:

@@ -24,6 +24,15 @@ def neighbours(grid: jax.Array, row: jax.Array, col: jax.Array) -> jax.Array:
     return jnp.stack([gather(grid, row + dr, col + dc) for dr, dc in NEIGHBOUR_DELTAS], axis=-1)
 
 
+def first_true(mask: jax.Array) -> jax.Array:
+    """int32 [...]: the index of the first True along the last axis of `mask`, or its length
+    when none. One min-reduce; jnp.argmax is a variadic (value, index) reduce, several times
+    slower on XLA CPU."""
+    size = mask.shape[-1]
+    index = jnp.arange(size, dtype=jnp.int32)
+    return jnp.where(mask, index, size).min(axis=-1)
+
+
 def first_claimant(cell: jax.Array, wants: jax.Array) -> jax.Array:
     """bool [N]: `wants` and no lower index also wants the same `cell`.
 

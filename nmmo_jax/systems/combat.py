@@ -82,7 +82,9 @@ def attack_mask(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
 
 def _dominant(exp: jax.Array) -> jax.Array:
     """int32 [...]: the combat style with the most exp (first on ties), -1 if all are equal."""
-    best = jnp.argmax(exp, axis=-1).astype(jnp.int32)
+    # the first maximum by one max over (exp, reversed index) packed keys
+    packed = exp * 4 + (3 - jnp.arange(3, dtype=exp.dtype))
+    best = 3 - (packed.max(axis=-1) & 3)
     return jnp.where(exp.max(axis=-1) == exp.min(axis=-1), -1, best)
 
 
@@ -297,7 +299,7 @@ def _fire_ammunition(state: WorldState, fires: jax.Array, cfg: Config) -> WorldS
     slots = inv.slots
     type_id = it.column(slots, "type_id")
     ammo = (slots[..., it.COL["equipped"]] > 0) & (type_id >= it.WHETSTONE) & (type_id <= it.RUNES)
-    k = jnp.argmax(ammo, axis=-1).astype(jnp.int32)
+    k = ops.first_true(ammo)
     quantity = it.pick(it.column(slots, "quantity"), k) - 1
     item_type, level = it.pick(type_id, k), it.pick(it.column(slots, "level"), k)
     item_id = it.pick(it.column(slots, "id"), k)

@@ -175,7 +175,7 @@ def _drop_items(state, u, fishes, takes, under, cfg: Config) -> WorldState:
             )
             stackable = (item_type >= it.WHETSTONE) & (item_type <= it.RUNES)
             merges = fits & stackable & stack.any(axis=-1)
-            slots = it.add_field(slots, "quantity", jnp.argmax(stack, axis=-1), 1, merges)
+            slots = it.add_field(slots, "quantity", ops.first_true(stack), 1, merges)
             goes_in = fits & ~merges
         item = item.at[:, it.COL["id"]].set(new_ids[:, d].astype(jnp.int16))
         item = item.at[:, it.COL["acquired"]].set(received.astype(jnp.int16))

@@ -79,7 +79,7 @@ def use(state: WorldState, item_id: jax.Array, can_act: jax.Array, cfg: Config) 
     same_slot = it.equipment_slot(it.column(slots, "type_id")) == slot_of[:, None]
     was_on = row[:, it.COL["equipped"]] > 0
     worn = equipped & same_slot
-    slots = it.set_field(slots, "equipped", jnp.argmax(worn, axis=-1), 0, equipment & worn.any(-1))
+    slots = it.set_field(slots, "equipped", ops.first_true(worn), 0, equipment & worn.any(-1))
     slots = it.set_field(slots, "equipped", k, 1, equipment & ~was_on)
     events = state.events.record_item(
         "EQUIP_ITEM", equipment & ~was_on, item_type, level, row[:, it.COL["quantity"]]
