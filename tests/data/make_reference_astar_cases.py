@@ -47,9 +47,11 @@ Writes reference_astar_cases.npz next to this file (compressed; S seeds, M cases
                                   (goal unreachable: raw vector), 3 budget exhausted, goal never
                                   discovered (first step toward the "closest" discovered node)
 
-Also writes astar_mazes.md next to this file: small hand-drawn mazes with the reference aStar's
-first step on a fake map object (it needs only `.tiles.shape`, `.habitable_tiles` and a
-`pathfinding_cache` dict), and whether the greedy rule agrees.
+Also writes astar_mazes.md next to this file: the hand-drawn mazes of MAZES (at most 9 x 9) with
+the reference aStar's first step on a fake map object (it needs only `.tiles.shape`,
+`.habitable_tiles` and a `pathfinding_cache` dict), and whether greedy and bfs_closest_pocket
+agree. Note aStar's `in_bounds` excludes row 0 and column 0 (r > 0, c > 0); `astar_trace` copies
+that. The mazes are padded so that this never matters.
 
 Rules measured (numpy, below; "no move" = (0, 0)):
   greedy      among the habitable 4-neighbours, tie order N (-1, 0), W (0, -1), E (0, 1), S (1, 0),
@@ -92,6 +94,7 @@ LO, HI = 16, 144  # walkable square of the 160 x 160 Default map
 STEPS = ((-1, 0), (0, -1), (0, 1), (1, 0))  # N, W, E, S: the greedy tie order
 OUT = pathlib.Path(__file__).resolve().parent
 PAD = VISION + 1  # blocked border around the drawn mazes (room for the 15 x 15 window)
+OPEN_PAD = 20  # open border around a maze drawn in open ground
 
 
 def astar_trace(hab, start, goal, cutoff=100):
@@ -331,11 +334,13 @@ class FakeMap:
         self.pathfinding_cache = {}
 
 
-MAZES = [
+MAZES = [  # (title, note, drawing, what surrounds the drawing: "blocked" or "open")
     (
         "Open field, ties (several goals, one search each)",
         "Goals a..j around S = (4, 4) on open ground: a SE, b NE, c SW, d NW (diagonals), "
-        "e N, f S, g W, h E (straight lines), i and j off-diagonal.",
+        "e N, f S, g W, h E (straight lines), i and j off-diagonal. The heap's (f, row, col) "
+        "order makes A* leave along a row first toward a goal below (E/W) and along a column "
+        "first toward a goal above (N): the greedy tie order N, W, E, S gives the same step.",
         [
             "d...e...b",
             ".........",
@@ -347,26 +352,28 @@ MAZES = [
             "c.......a",
             "....f....",
         ],
+        "blocked",
     ),
     (
         "Wall forcing a detour",
-        "A wall between S and G with a gap at the bottom: greedy steps E into the dead end "
-        "column next to the wall, A* heads for the gap.",
+        "S stands against a wall whose only gap is at the bottom. Greedy: East is blocked, North "
+        "and South tie at distance 5, so North (tie order) - away from the gap. A* goes South.",
         [
-            ".........",
             "...#.....",
             "...#.....",
             "...#.....",
-            ".S.#..G..",
+            "..S#..G..",
             "...#.....",
             "...#.....",
             "...#.....",
             ".........",
         ],
+        "blocked",
     ),
     (
         "U-shaped trap",
-        "G straight east behind a U opening toward S; greedy walks into the cup.",
+        "G straight east behind a cup that opens toward S: greedy walks East into the cup, A* "
+        "goes around (North, the smaller row first).",
         [
             ".........",
             ".........",
@@ -378,11 +385,15 @@ MAZES = [
             ".........",
             ".........",
         ],
+        "blocked",
     ),
     (
         "Unreachable goal",
-        "G is on a patch enclosed by water: the heap empties and aStar returns the raw vector "
-        "goal - start (not a unit step: the NPC does not move).",
+        "G is on a tile enclosed by water, and the drawing is all there is: the heap empties "
+        "and aStar returns the raw vector goal - start (not a unit step: the NPC does not move). "
+        "Greedy steps East. bfs_closest_pocket also moves: the region S reaches touches the edge "
+        "of its 15 x 15 window (column 8 is 7 from S), so the rule cannot tell this pocket "
+        "from open ground and heads for the closest tile.",
         [
             ".........",
             ".........",
@@ -392,6 +403,7 @@ MAZES = [
             ".........",
             ".........",
         ],
+        "blocked",
     ),
     (
         "Goal at distance 1",
@@ -403,24 +415,28 @@ MAZES = [
             ".....",
             ".....",
         ],
+        "blocked",
     ),
     (
         "Budget of 99 pops runs out",
-        "S is walled in north and east, so every path to G is 2 steps longer than the "
-        "Manhattan distance 11: A* pops every node with f < 13 (and stale duplicates) and runs "
-        "out of its 99 pops before it pops G. G has been discovered, so it follows G's "
-        "backtrace: West, the start of a shortest path. Greedy steps North into the pocket.",
+        f"Here the drawing sits in **open ground** ({OPEN_PAD} habitable tiles on every side). "
+        "G is enclosed, so it is never discovered; the search floods the open ground and stops "
+        "after 99 pops, then follows the backtrace of the closest discovered node (smallest "
+        "Manhattan distance to G, ties smaller f), here (2, 6) just east of the pocket, reached "
+        "through the gap at the east end of the wall, so A* steps East. Greedy: North is "
+        "blocked, West and East tie at distance 4, so West.",
         [
             ".........",
-            ".......G.",
-            ".......#.",
-            ".......#.",
+            "...###...",
+            "...#G#...",
+            "...###...",
             ".........",
-            ".#.......",
-            ".S#......",
+            "#######..",
+            "....S....",
             ".........",
             ".........",
         ],
+        "open",
     ),
 ]
 
@@ -448,10 +464,11 @@ def write_mazes(reference_astar):
         "",
         "Written by `make_reference_astar_cases.py`: the reference nmmo 2.1.2 "
         "`nmmo.lib.astar.aStar` on a fake map object (`.tiles.shape`, `.habitable_tiles`, and an "
-        "empty `pathfinding_cache` dict per search). The drawing sits in a map padded with "
-        f"{PAD} blocked tiles on every side (aStar's `in_bounds` also excludes row 0 and column "
-        "0), so outside the drawing is blocked. '.' habitable, '#' blocked, 'S' start, 'G' (or a "
-        "letter) goal; (row, col) in the drawing, row 0 at the top, N = (-1, 0), W = (0, -1). "
+        "empty `pathfinding_cache` dict per search). Unless said otherwise the drawing sits in "
+        f"a map padded with {PAD} blocked tiles on every side (aStar's `in_bounds` also excludes "
+        "row 0 and column 0), so outside the drawing is blocked. '.' habitable, '#' blocked, "
+        "'S' start, 'G' (or a letter) goal; (row, col) in the drawing, row 0 at the top, "
+        "N = (-1, 0), W = (0, -1). "
         "*greedy* = nmmo_jax's rule (the habitable neighbour with the smallest Manhattan distance "
         "to the goal, ties N, W, E, S; no move on the goal or with no habitable neighbour); "
         "*bfs_closest_pocket* = the best cheap rule measured by the script (see its docstring). "
@@ -461,16 +478,17 @@ def write_mazes(reference_astar):
         "",
     ]
     best = RULES["bfs_closest_pocket"]
-    for title, note, drawing in MAZES:
+    for title, note, drawing, surround in MAZES:
         hab, marks = parse(drawing)
-        hab = np.pad(hab, PAD, constant_values=False)
+        pad = PAD if surround == "blocked" else OPEN_PAD
+        hab = np.pad(hab, pad, constant_values=surround == "open")
         s = marks.pop("S")
-        sp = (s[0] + PAD, s[1] + PAD)
+        sp = (s[0] + pad, s[1] + pad)
         lines += [f"## {title}", "", note, "", "```", *drawing, "```", ""]
         lines += ["| goal | (row, col) | pops | aStar | greedy | agrees | bfs_closest_pocket |"]
         lines += ["|---|---|---|---|---|---|---|"]
         for ch, g in marks.items():
-            gp = (g[0] + PAD, g[1] + PAD)
+            gp = (g[0] + pad, g[1] + pad)
             ref = reference_astar(FakeMap(hab), sp, gp)
             d, pops, status = astar_trace(hab, sp, gp)
             assert tuple(ref) == d, (title, ch, ref, d)
