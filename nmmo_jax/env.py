@@ -193,22 +193,33 @@ def uniform_choice(u: jax.Array, mask: jax.Array) -> jax.Array:
     targets: one per entity) is searched in two levels: blocks of 16, then within the block."""
     size = mask.shape[-1]
     if size <= 32:
-        allowed = jnp.cumsum(mask, axis=-1, dtype=jnp.int32)
+        # the running count by a triangular compare (one fused reduce; a cumsum is a slow
+        # reduce-window on XLA CPU even this short)
+        upto = jnp.arange(size)[:, None] <= jnp.arange(size)[None, :]
+        allowed = jnp.sum(mask[..., :, None] & upto, axis=-2, dtype=jnp.int32)
         k = jnp.floor(u * allowed[..., -1]).astype(jnp.int32)
         choice = jnp.sum(allowed <= k[..., None], axis=-1, dtype=jnp.int32)
         return jnp.minimum(choice, size - 1)
     block = 16
-    blocks = -(-size // block)
-    pad = [(0, 0)] * (mask.ndim - 1) + [(0, blocks * block - size)]
-    grid = jnp.pad(mask, pad).reshape(mask.shape[:-1] + (blocks, block))
-    per_block = grid.sum(axis=-1, dtype=jnp.int32)
-    through = jnp.cumsum(per_block, axis=-1)
+    full = size // block  # whole blocks; the rest (< 16) is one more, padded block
+    grid = mask[..., : full * block].reshape(mask.shape[:-1] + (full, block))
+    rest = mask[..., full * block :]
+    rest = jnp.pad(rest, [(0, 0)] * (mask.ndim - 1) + [(0, block - rest.shape[-1])])
+    per_block = jnp.concatenate(
+        [grid.sum(axis=-1, dtype=jnp.int32), rest.sum(axis=-1, dtype=jnp.int32)[..., None]],
+        axis=-1,
+    )
+    upto = jnp.arange(full + 1)[:, None] <= jnp.arange(full + 1)[None, :]
+    through = jnp.sum(per_block[..., :, None] * upto, axis=-2, dtype=jnp.int32)
     k = jnp.floor(u * through[..., -1]).astype(jnp.int32)
     b = jnp.sum(through <= k[..., None], axis=-1, dtype=jnp.int32)
-    at = jnp.minimum(b, blocks - 1)[..., None]
+    at = jnp.minimum(b, full)[..., None]
     start = jnp.take_along_axis(through - per_block, at, axis=-1)[..., 0]
-    row = jnp.take_along_axis(grid, at[..., None], axis=-2)[..., 0, :]
-    within = jnp.sum(jnp.cumsum(row, axis=-1, dtype=jnp.int32) <= (k - start)[..., None], axis=-1)
+    row = jnp.take_along_axis(grid, jnp.minimum(at, full - 1)[..., None], axis=-2)[..., 0, :]
+    row = jnp.where((at < full), row, rest)
+    within_upto = jnp.arange(block)[:, None] <= jnp.arange(block)[None, :]
+    running = jnp.sum(row[..., :, None] & within_upto, axis=-2, dtype=jnp.int32)
+    within = jnp.sum(running <= (k - start)[..., None], axis=-1)
     return jnp.minimum(b * block + within, size - 1).astype(jnp.int32)
 
 
