@@ -22,6 +22,7 @@ from nmmo_jax import material as mat
 from nmmo_jax.config import Config
 from nmmo_jax.env import spawn_players
 from nmmo_jax.state import ENTITY_COLUMNS
+from nmmo_jax.systems import npc
 
 LEGEND = {
     "_": mat.VOID,
@@ -196,15 +197,11 @@ def _place_npc(columns: dict, cfg: Config, i: int, serial: int, spec: dict) -> N
         order=cfg.player_n + serial,
         target=-1,
         style=style,
-        npc_damage=int(cfg.npc_base_damage + lvl * cfg.npc_level_damage * cfg.npc_level_multiplier),
-        npc_defense=int(
-            cfg.npc_base_defense + lvl * cfg.npc_level_defense * cfg.npc_level_multiplier
-        ),
-        npc_item_level=int(5 * lvl),
         drop_armor=spec.pop("drop_armor", items.HAT),
         drop_tool=spec.pop("drop_tool", items.ROD),
         spawn_ring=max(0, min(r, c, cfg.map_center - 1 - r, cfg.map_center - 1 - c)),
     )
+    values.update({name: int(v) for name, v in npc.equipment(lvl, cfg).items()})
     for s, name in enumerate(("melee", "range", "mage")):
         values[f"{name}_level"] = level if s == style else 0
         values[f"{name}_exp"] = 1 if s == style else 0

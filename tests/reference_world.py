@@ -1,12 +1,15 @@
 """The worlds recorded from the reference engine (tests/data), as our initial states; shared by
-the step-for-step replays (test_reference_parity.py, test_reference_items.py)."""
+the step-for-step replays (test_reference_parity.py, test_reference_items.py,
+test_reference_combat.py), with the comparisons they share."""
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 import nmmo_jax as nj
 from nmmo_jax import material
 from nmmo_jax.env import spawn_players
+from nmmo_jax.events import EVENT_CODES, EVENT_COLUMN
 
 # The recordings switch off what draws randomness: NPCs, regrowth, the 2.5 % weapon drops.
 NO_RANDOMNESS = dict(
@@ -33,3 +36,33 @@ def reference_world(ref, cfg: nj.Config):
         spawn_col=state.entities.spawn_col.at[:n].set(col),
     )
     return state.replace(entities=ent)
+
+
+def mismatch(name, ours, theirs, where):
+    """None if `ours` == `theirs` wherever `where` ([T, N, ...] arrays: step, agent, ...), else a
+    message naming the count and the first mismatch."""
+    bad = (ours != theirs) & where
+    if not bad.any():
+        return None
+    t, a, *rest = np.argwhere(bad)[0]
+    return (
+        f"{name}: {int(bad.sum())} mismatches; first after step {t + 1}, agent {a + 1} at "
+        f"{tuple(int(i) for i in rest)}: ours {ours[(t, a, *rest)]}, "
+        f"reference {theirs[(t, a, *rest)]}"
+    )
+
+
+def assert_event_counts_match(ref, ours):
+    """How often each agent logged each code in each step: the recording's event rows
+    (step, ent_id, event, ...) of agents (ent_id > 0) against `ours` [T, N, codes]."""
+    events = ref["events"]
+    steps, n = ref["alive"].shape
+    for name, code in EVENT_CODES.items():
+        if name == "AGENT_CULLED":
+            continue  # not logged by us yet (the complete event log is a later issue)
+        rows = events[(events[:, 2] == code) & (events[:, 1] > 0)]
+        expected = np.zeros((steps, n), np.int64)
+        np.add.at(expected, (rows[:, 0] - 1, rows[:, 1] - 1), 1)
+        got = ours[:, :, EVENT_COLUMN[code]].astype(np.int64)
+        message = mismatch(name, got[..., None], expected[..., None], np.ones((1, 1, 1), bool))
+        assert message is None, message

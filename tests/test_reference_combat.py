@@ -21,11 +21,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from reference_world import replay_config
-from test_reference_items import _mismatch, initial_state
+from reference_world import assert_event_counts_match, mismatch, replay_config
+from test_reference_items import initial_state
 
 import nmmo_jax as nj
-from nmmo_jax.events import EVENT_CODES, EVENT_COLUMN
+from nmmo_jax.events import EVENT_CODES
 from nmmo_jax.observe import reference_actions, reference_observation
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "reference_combat_trajectory.npz"
@@ -104,7 +104,7 @@ def test_reference_attack_targets_translate_to_the_entity_ids(replay):
 
 def test_entity_rows_match(ref, replay):
     theirs, ours = ref["entity"], replay["out"]["entity"].astype(np.int16)
-    message = _mismatch("entity", ours, theirs, np.ones(theirs.shape, bool))
+    message = mismatch("entity", ours, theirs, np.ones(theirs.shape, bool))
     assert message is None, message
     np.testing.assert_array_equal(replay["out"]["alive"], ref["alive"])
 
@@ -117,7 +117,7 @@ def test_rewards_and_deaths_match(ref, replay):
 
 def test_inventories_match(ref, replay):
     present = ref["obs_present"][..., None, None]
-    message = _mismatch("Inventory", replay["out"]["inventory"], ref["obs_inventory"], present)
+    message = mismatch("Inventory", replay["out"]["inventory"], ref["obs_inventory"], present)
     assert message is None, message
 
 
@@ -126,26 +126,15 @@ def test_attack_masks_and_entity_rows_match(ref, replay):
     shows them (SPEC 11, 12.3: the one-tick immunity lag included)."""
     present = ref["obs_present"][..., None]
     ids = replay["out"]["entity_ids"]
-    message = _mismatch("Entity ids", ids, ref["obs_entity_ids"], present)
+    message = mismatch("Entity ids", ids, ref["obs_entity_ids"], present)
     assert message is None, message
     attack = replay["out"]["attack"].astype(np.int8)
-    message = _mismatch("Attack mask", attack, ref["obs_attack_target"], present)
+    message = mismatch("Attack mask", attack, ref["obs_attack_target"], present)
     assert message is None, message
 
 
 def test_event_counts_per_step_match(ref, replay):
-    events = ref["events"]
-    steps, n = ref["alive"].shape
-    ours = replay["out"]["events"]
-    for name, code in EVENT_CODES.items():
-        if name == "AGENT_CULLED":
-            continue  # not logged by us yet (the complete event log is a later issue)
-        rows = events[(events[:, 2] == code) & (events[:, 1] > 0)]
-        expected = np.zeros((steps, n), np.int64)
-        np.add.at(expected, (rows[:, 0] - 1, rows[:, 1] - 1), 1)
-        got = ours[:, :, EVENT_COLUMN[code]].astype(np.int64)
-        message = _mismatch(name, got[..., None], expected[..., None], np.ones((1, 1, 1), bool))
-        assert message is None, message
+    assert_event_counts_match(ref, replay["out"]["events"])
 
 
 def test_combat_aggregates_match(ref, replay):

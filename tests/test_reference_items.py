@@ -20,11 +20,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from reference_world import reference_world, replay_config
+from reference_world import assert_event_counts_match, mismatch, reference_world, replay_config
 
 import nmmo_jax as nj
 from nmmo_jax import items as it
-from nmmo_jax.events import EVENT_CODES, EVENT_COLUMN, ITEM_EVENT_TYPES
+from nmmo_jax.events import EVENT_CODES, ITEM_EVENT_TYPES
 from nmmo_jax.observe import reference_observation
 from nmmo_jax.state import material
 
@@ -106,18 +106,6 @@ def replay(ref):
     )
 
 
-def _mismatch(name, ours, theirs, where):
-    bad = (ours != theirs) & where
-    if not bad.any():
-        return None
-    t, a, *rest = np.argwhere(bad)[0]
-    return (
-        f"{name}: {int(bad.sum())} mismatches; first after step {t + 1}, agent {a + 1} at "
-        f"{tuple(int(i) for i in rest)}: ours {ours[(t, a, *rest)]}, "
-        f"reference {theirs[(t, a, *rest)]}"
-    )
-
-
 def test_recording_is_informative(ref):
     code = ref["events"][:, 2]
     for name, at_least in (
@@ -137,14 +125,14 @@ def test_entity_rows_match(ref, replay):
     """Every agent's 31 columns after every step: skills, exp and levels from harvesting, food,
     water and health with rations and potions, item_level (lagging one tick)."""
     theirs, ours = ref["entity"], replay["out"]["entity"].astype(np.int16)
-    message = _mismatch("entity", ours, theirs, np.ones(theirs.shape, bool))
+    message = mismatch("entity", ours, theirs, np.ones(theirs.shape, bool))
     assert message is None, message
     np.testing.assert_array_equal(replay["out"]["alive"], ref["alive"])
 
 
 def test_inventories_match(ref, replay):
     present = ref["obs_present"][..., None, None]
-    message = _mismatch("Inventory", replay["out"]["inventory"], ref["obs_inventory"], present)
+    message = mismatch("Inventory", replay["out"]["inventory"], ref["obs_inventory"], present)
     assert message is None, message
 
 
@@ -152,7 +140,7 @@ def test_inventories_match(ref, replay):
 def test_masks_match(ref, replay, head):
     present = ref["obs_present"][..., None]
     theirs = ref["obs_" + head]
-    message = _mismatch(head, replay["out"][head].astype(np.int8), theirs, present)
+    message = mismatch(head, replay["out"][head].astype(np.int8), theirs, present)
     assert message is None, message
 
 
@@ -170,18 +158,7 @@ def test_item_id_free_list_matches(ref, replay):
 
 def test_event_counts_per_step_match(ref, replay):
     """How often each agent logged each code in each step, for every code the episode logs."""
-    events = ref["events"]
-    steps, n = ref["alive"].shape
-    ours = replay["out"]["events"]
-    for name, code in EVENT_CODES.items():
-        rows = events[events[:, 2] == code]
-        expected = np.zeros((steps, n), np.int64)
-        np.add.at(expected, (rows[:, 0] - 1, rows[:, 1] - 1), 1)
-        got = ours[:, :, EVENT_COLUMN[code]].astype(np.int64)
-        if name == "AGENT_CULLED":
-            continue  # not logged by us yet (the complete event log is a later issue)
-        message = _mismatch(name, got[..., None], expected[..., None], np.ones((1, 1, 1), bool))
-        assert message is None, message
+    assert_event_counts_match(ref, replay["out"]["events"])
 
 
 def test_item_event_aggregates_match(ref, replay):

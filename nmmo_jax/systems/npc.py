@@ -26,6 +26,7 @@ from nmmo_jax import material as mat
 from nmmo_jax import ops
 from nmmo_jax.config import Config
 from nmmo_jax.state import WorldState
+from nmmo_jax.systems import combat
 
 PASSIVE, NEUTRAL, HOSTILE = 1, 2, 3
 # the greedy step's candidates in A*'s tie order (smaller row, then smaller column)
@@ -62,22 +63,30 @@ def edge_distance(row, col, cfg: Config):
     return jnp.minimum(jnp.minimum(row - b, b + c - 1 - row), jnp.minimum(col - b, b + c - 1 - col))
 
 
+def equipment(lvl, cfg: Config) -> dict:
+    """int32 npc_damage, npc_defense, npc_item_level of an NPC of (noisy, float) level `lvl`
+    (SPEC 6.2): int(base + lvl * level_damage * multiplier), likewise the defense, int(5 lvl)."""
+    lvl = jnp.asarray(lvl, jnp.float32)
+    multiplier = cfg.npc_level_multiplier
+    return dict(
+        npc_damage=(cfg.npc_base_damage + lvl * (cfg.npc_level_damage * multiplier)).astype(
+            jnp.int32
+        ),
+        npc_defense=(cfg.npc_base_defense + lvl * (cfg.npc_level_defense * multiplier)).astype(
+            jnp.int32
+        ),
+        npc_item_level=(5 * lvl).astype(jnp.int32),
+    )
+
+
 def stats(level, noise, style_u, armor_u, tool_u, cfg: Config) -> dict:
     """The rolls of a spawned NPC (SPEC 6.2) from its level and uniforms: style, offense =
     defense = int(base + lvl * 8), item level int(5 * lvl) with lvl = level - noise, the drop
     table's armour and tool types."""
-    lvl = level.astype(jnp.float32) - noise
-    multiplier = cfg.npc_level_multiplier
     out = dict(style=jnp.minimum((style_u * 3).astype(jnp.int32), 2))
     if cfg.equipment_system_enabled and cfg.item_system_enabled:
         out.update(
-            npc_damage=(cfg.npc_base_damage + lvl * (cfg.npc_level_damage * multiplier)).astype(
-                jnp.int32
-            ),
-            npc_defense=(cfg.npc_base_defense + lvl * (cfg.npc_level_defense * multiplier)).astype(
-                jnp.int32
-            ),
-            npc_item_level=(5 * lvl).astype(jnp.int32),
+            equipment(level.astype(jnp.float32) - noise, cfg),
             drop_armor=jnp.asarray(it.ARMOR, jnp.int32)[
                 jnp.minimum((armor_u * 3).astype(jnp.int32), 2)
             ],
@@ -274,9 +283,7 @@ def decide(state: WorldState, key: jax.Array, cfg: Config):
     # both rules only pick habitable neighbours, except meander's North when none is: no move
     d_row = jnp.where(ok.any(axis=-1), d_row, 0)
 
-    reach = jnp.asarray(
-        (cfg.combat_melee_reach, cfg.combat_range_reach, cfg.combat_mage_reach), jnp.int32
-    )[jnp.clip(ent.style[nr], 0, 2)]
+    reach = jnp.asarray(combat.reach(cfg), jnp.int32)[jnp.clip(ent.style[nr], 0, 2)]
     to_goal = jnp.maximum(jnp.abs(goal_row - row), jnp.abs(goal_col - col))
     attack = charge & (target < n) & ~immortal[tc] & (to_goal <= reach)
     ent = ent.replace(target=ent.target.at[nr].set(target))
@@ -370,7 +377,8 @@ def bury(state: WorldState, died: jax.Array, cfg: Config) -> WorldState:
     # release order: players by slot, NPCs by `order` (rank among the dead NPCs)
     dead_npc = died[n:]
     order = ent.order[n:]
-    rank = (dead_npc[None, :] & (order[None, :] < order[:, None])).sum(axis=-1)
+    earlier = order[None, :] < order[:, None]  # [i, j]: NPC j spawned before NPC i
+    rank = (dead_npc[None, :] & earlier).sum(axis=-1)
     n_dead_players = died[:n].sum()
     position = jnp.concatenate([ops.exclusive_cumsum(died[:n]), n_dead_players + rank])
     size = cfg.n_entities
@@ -383,7 +391,7 @@ def bury(state: WorldState, died: jax.Array, cfg: Config) -> WorldState:
     if cfg.npc_n == 0:
         return state.replace(npcs=npcs.replace(rows=rows))
     queued = dead_npc & (ent.spawn_ring[n:] > 0) & cfg.npc_default_refill_dead_npcs
-    q_rank = (queued[None, :] & (order[None, :] < order[:, None])).sum(axis=-1)
+    q_rank = (queued[None, :] & earlier).sum(axis=-1)
     capacity = npcs.dangers.shape[0]
     at = jnp.where(queued, (npcs.tail + q_rank) % capacity, capacity)
     dangers = npcs.dangers.at[at].set(ent.spawn_ring[n:], mode="drop")
