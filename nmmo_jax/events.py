@@ -128,6 +128,12 @@ class EventLog:
             tick=jnp.zeros_like(self.tick), go_farthest=jnp.zeros_like(self.go_farthest)
         )
 
+    def end_tick(self) -> EventLog:
+        """The log at the end of a step: this step's counts added to the episode's. The systems
+        record into `tick` only, so each event costs one scatter, and `episode` is written once
+        per step (read `episode` after a step, not inside one)."""
+        return self.replace(episode=self.episode + self.tick.astype(self.episode.dtype))
+
     def record(self, name: str, counts: jax.Array) -> EventLog:
         """Adds `counts` (int or bool [k], k <= E) to event `name` (e.g. "EAT_FOOD") of the first
         k entities in this step's and the episode's log; players are the first rows, so a
@@ -135,8 +141,7 @@ class EventLog:
         column = EVENT_COLUMN[EVENT_CODES[name]]
         rows = counts.shape[-1]
         return self.replace(
-            tick=self.tick.at[..., :rows, column].add(counts.astype(self.tick.dtype)),
-            episode=self.episode.at[..., :rows, column].add(counts.astype(self.episode.dtype)),
+            tick=self.tick.at[..., :rows, column].add(counts.astype(self.tick.dtype))
         )
 
     def record_item(self, name: str, happened, item_type, level, number=1) -> EventLog:
@@ -175,7 +180,6 @@ class EventLog:
         return self.replace(
             items=items,
             tick=self.tick.at[who, column].add(count.astype(self.tick.dtype), mode="drop"),
-            episode=self.episode.at[who, column].add(count, mode="drop"),
         )
 
     def record_level_up(self, skill: int, leveled: jax.Array, level: jax.Array) -> EventLog:

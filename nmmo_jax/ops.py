@@ -64,6 +64,24 @@ def geometric_delay(u: jax.Array, probability: jax.Array) -> jax.Array:
     return jnp.minimum(rolls, float(INT32_MAX // 2)).astype(jnp.int32)
 
 
+def when(pred: jax.Array, fn, operand):
+    """`fn(operand)` if `pred` (bool []) else `operand`, as a `while_loop` of at most one trip.
+
+    For work that most steps do not need (a refill, the items of the dead). Batched over
+    environments the loop runs when any of them needs it and keeps the others' operand; a
+    `lax.cond` under vmap would compute `fn` every step (a select of both branches). Keep
+    `operand` to the arrays `fn` changes: the loop carries it, and batched, selects it whole."""
+
+    def body(carry):
+        trips, x = carry
+        return trips + 1, fn(x)
+
+    _, out = jax.lax.while_loop(
+        lambda carry: carry[0] < pred.astype(jnp.int32), body, (jnp.int32(0), operand)
+    )
+    return out
+
+
 def exclusive_cumsum(x: jax.Array) -> jax.Array:
     """int32 [M]: the sum of x[:i] at i (a rank among the set entries of a bool vector).
 

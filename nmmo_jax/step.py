@@ -92,7 +92,7 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
     if cfg.item_system_enabled:
         state = items.discard_dead(state, died[:n])
     state = npc.bury(state, died, cfg)
-    state = state.replace(tick=state.tick + 1)
+    state = state.replace(tick=state.tick + 1, events=state.events.end_tick())
     if npcs_on and cfg.npc_default_refill_dead_npcs:
         state = npc.refill(state, key, cfg)
     return state

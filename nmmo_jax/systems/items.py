@@ -132,8 +132,15 @@ def destroy(state: WorldState, item_id: jax.Array, can_act: jax.Array, cfg: Conf
 def discard_dead(state: WorldState, died: jax.Array) -> WorldState:
     """The items of players culled this step are destroyed (EntityGroup.cull_entity, SPEC 3.4):
     their ids are freed player by player in id order, each player's in the order it received
-    them (the reference's inventory.items)."""
-    inv = state.inventory
+    them (the reference's inventory.items). Runs only in steps where a player died (ops.when)."""
+
+    def discard(inv):
+        return _discard(inv, died)
+
+    return state.replace(inventory=ops.when(died.any(), discard, state.inventory))
+
+
+def _discard(inv, died: jax.Array):
     slots = inv.slots
     full = it.occupied(slots) & died[:, None]
     acquired = it.column(slots, "acquired")
@@ -152,7 +159,7 @@ def discard_dead(state: WorldState, died: jax.Array) -> WorldState:
     ids = it.release(inv.ids, ids_in_order, jnp.arange(order.shape[0]) < total)
     players = jnp.arange(slots.shape[0])
     slots = slots.at[jnp.where(died, players, slots.shape[0])].set(0, mode="drop")
-    return state.replace(inventory=inv.replace(slots=slots, ids=ids))
+    return inv.replace(slots=slots, ids=ids)
 
 
 def refresh_item_level(state: WorldState, cfg: Config) -> WorldState:

@@ -214,15 +214,12 @@ def refill(state: WorldState, key: jax.Array, cfg: Config) -> WorldState:
     trip: batched over environments it runs when any of them needs it, and carries only the
     entity table and the NPC manager (a cond would compute the spawn every step under vmap)."""
 
-    def body(carry):
-        trips, ent, npcs = carry
-        out = spawn(state.replace(entities=ent, npcs=npcs), key, cfg)
-        return trips + 1, out.entities, out.npcs
+    def spawn_into(carry):
+        out = spawn(state.replace(entities=carry[0], npcs=carry[1]), key, cfg)
+        return out.entities, out.npcs
 
-    needed = (state.entities.alive[cfg.player_n :].sum() < cfg.npc_n).astype(jnp.int32)
-    _, ent, npcs = jax.lax.while_loop(
-        lambda c: c[0] < needed, body, (jnp.int32(0), state.entities, state.npcs)
-    )
+    needed = state.entities.alive[cfg.player_n :].sum() < cfg.npc_n
+    ent, npcs = ops.when(needed, spawn_into, (state.entities, state.npcs))
     return state.replace(entities=ent, npcs=npcs)
 
 
