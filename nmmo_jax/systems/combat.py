@@ -351,11 +351,12 @@ def _loot(state: WorldState, key, killed, death, kills, t, cfg: Config) -> World
     log = dict(
         looter=jnp.full((size,), size, jnp.int32),
         gold=jnp.zeros((size,), jnp.int32),
-        player=jnp.zeros((size,), jnp.int32),
-        rows=jnp.zeros((size, capacity, 3), jnp.int32),
-        received=jnp.zeros((size, capacity), bool),
-        drops=jnp.zeros((size, 2, 2), jnp.int32),
-        dropped=jnp.zeros((size, 2), bool),
+        # the items a player killer received, by killer: an entity attacks once per tick, so
+        # it kills at most once (half the rows of a log by victim, for the LOOT_ITEM scatter)
+        rows=jnp.zeros((n, capacity, 3), jnp.int32),
+        received=jnp.zeros((n, capacity), bool),
+        drops=jnp.zeros((n, 2, 2), jnp.int32),
+        dropped=jnp.zeros((n, 2), bool),
     )
 
     def body(carry):
@@ -387,11 +388,12 @@ def _loot(state: WorldState, key, killed, death, kills, t, cfg: Config) -> World
             count = got.sum(dtype=jnp.int32) + got_drop.sum(dtype=jnp.int32)
             received = received.at[kk].add(count)
             fields = jnp.asarray([it.COL["type_id"], it.COL["level"], it.COL["quantity"]])
-            log["player"] = log["player"].at[i].set(kk)
-            log["rows"] = log["rows"].at[i].set(rows[:, fields].astype(jnp.int32))
-            log["received"] = log["received"].at[i].set(got)
-            log["drops"] = log["drops"].at[i].set(jnp.stack([types, level], axis=-1))
-            log["dropped"] = log["dropped"].at[i].set(got_drop)
+            at = jnp.where(k_player, k, n)  # NPC killers receive nothing
+            log["rows"] = log["rows"].at[at].set(rows[:, fields].astype(jnp.int32), mode="drop")
+            log["received"] = log["received"].at[at].set(got, mode="drop")
+            drops = jnp.stack([types, level], axis=-1)
+            log["drops"] = log["drops"].at[at].set(drops, mode="drop")
+            log["dropped"] = log["dropped"].at[at].set(got_drop, mode="drop")
         return i + 1, gold, slots, received, ids, done.at[v].set(True), log
 
     carry = (jnp.int32(0), state.entities.gold, inv.slots, inv.received, inv.ids, ~killed, log)
@@ -404,10 +406,11 @@ def _loot(state: WorldState, key, killed, death, kills, t, cfg: Config) -> World
         gold=events.gold.at[log["looter"], GOLD_LOOT].add(log["gold"], mode="drop")
     ).record("LOOT_GOLD", looters)
     if items_on:
-        player = jnp.broadcast_to(log["player"][:, None], (size, capacity + 2)).reshape(-1)
+        players = jnp.arange(n, dtype=jnp.int32)
+        player = jnp.broadcast_to(players[:, None], (n, capacity + 2)).reshape(-1)
         types = jnp.concatenate([log["rows"][..., 0], log["drops"][..., 0]], axis=1)
         levels = jnp.concatenate([log["rows"][..., 1], log["drops"][..., 1]], axis=1)
-        numbers = jnp.concatenate([log["rows"][..., 2], jnp.ones((size, 2), jnp.int32)], axis=1)
+        numbers = jnp.concatenate([log["rows"][..., 2], jnp.ones((n, 2), jnp.int32)], axis=1)
         got = jnp.concatenate([log["received"], log["dropped"]], axis=1)
         events = events.record_items(
             "LOOT_ITEM",
@@ -416,7 +419,7 @@ def _loot(state: WorldState, key, killed, death, kills, t, cfg: Config) -> World
             levels.reshape(-1),
             numbers.reshape(-1),
             got.reshape(-1),
-            counts=(log["player"], got.sum(axis=1, dtype=jnp.int32)),
+            counts=(players, got.sum(axis=1, dtype=jnp.int32)),
         )
         state = state.replace(inventory=inv.replace(slots=slots, received=received, ids=ids))
     return state.replace(entities=state.entities.replace(gold=gold), events=events)
