@@ -86,7 +86,9 @@ def test_add_xp_multi_level_jump_is_one_level_up_with_the_final_level():
     # The event log: one LEVEL_UP per grant (not one per level), with the final level.
     events = empty_events(4, 4, CFG.progression_level_max)
     events = events.record_level_up(FISHING_ID, leveled, level)
-    np.testing.assert_array_equal(np.asarray(events.count("LEVEL_UP")), [1, 0, 1, 0])
+    np.testing.assert_array_equal(np.asarray(events.count("LEVEL_UP", episode=False)), [1, 0, 1, 0])
+    # The step's counts reach the episode's at the end of the step.
+    np.testing.assert_array_equal(np.asarray(events.end_tick().count("LEVEL_UP")), [1, 0, 1, 0])
     np.testing.assert_array_equal(np.asarray(events.level_up[:, FISHING_ID - 1]), [4, 0, 3, 0])
 
 
