@@ -157,9 +157,20 @@ class Config:
     npc_level_damage: int = field(8, **_int_range(0, 1000))
     npc_level_multiplier: float = field(1.0, **_float_range(0.0, 100.0))
 
-    # --- exchange: gold (SPEC 1.3 Exchange); the market itself comes with its own issue
+    # --- exchange: gold, the market, Give (SPEC 1.3 Exchange and Item, 8)
     exchange_system_enabled: bool = field(True, **_bool())
     exchange_base_gold: int = field(1, **_int_range(0, 32767))
+    exchange_listing_duration: int = field(3, **_int_range(0, 32767))
+    # the Buy bucket runs in a random order each tick (the reference shuffles it, SPEC 8); off:
+    # in player id order, for replays against the reference where the order must not matter
+    exchange_shuffle_buys: bool = field(True, **_bool())
+    price_n_obs: int = field(99, **_int_range(1, 32767))
+    item_allow_gift: bool = field(True, **_bool())
+
+    # --- communication (SPEC 1.3 Communication, 9)
+    communication_system_enabled: bool = field(True, **_bool())
+    communication_n_obs: int = field(32, **_int_range(1, 4096))
+    communication_num_tokens: int = field(127, **_int_range(1, 32766))
 
     # --- capacities kept in the state now so later systems fit without a rewrite
     item_inventory_capacity: int = field(12, **_int_range(0, 256))
@@ -209,6 +220,11 @@ class Config:
                     f"{system}_system_enabled requires item_system_enabled (SPEC 1.4); "
                     f"set {system}_system_enabled=False too"
                 )
+        if self.exchange_system_enabled and not self.item_system_enabled:
+            raise ValueError(
+                "exchange_system_enabled requires item_system_enabled (SPEC 1.4); "
+                "set exchange_system_enabled=False too"
+            )
         if self.npc_level_max < self.npc_level_min:
             raise ValueError(
                 f"npc_level_max must be >= npc_level_min (got {self.npc_level_max} < "

@@ -20,8 +20,8 @@ one of three aggregates, so those are what we keep, updated by scatter-adds as e
   damage would be `number`, which no predicate reads.
 * `kills`: int32 [E, 2, KILL_LEVELS], PLAYER_KILL events by (victim is an NPC, victim attack
   level): "defeated >= k NPCs of level >= l" (DefeatEntity).
-* `gold`: int32 [E, N_GOLD_KEYS], gold amounts of the gold events (GOLD_KEYS: LOOT_GOLD now; the
-  market adds EARN_GOLD and BUY_ITEM): EarnGold, SpendGold, MakeProfit.
+* `gold`: int32 [E, N_GOLD_KEYS], gold amounts of the gold events (GOLD_KEYS: LOOT_GOLD, EARN_GOLD
+  and the price of BUY_ITEM): EarnGold, SpendGold, MakeProfit.
 
 What happened in one step, by key, is the difference of the aggregates before and after it, so
 per-tick rows are not stored. The `target_ent` field (an item id) is not kept: no predicate
@@ -69,6 +69,8 @@ ITEM_EVENT_TYPES = {
     # FIRE_AMMO's `number` is the quantity left after the shot (the quirk of SPEC 14.3, 18.5)
     "FIRE_AMMO": it.AMMUNITION,
     "LOOT_ITEM": it.ITEM_TYPES,
+    "LIST_ITEM": it.ITEM_TYPES,
+    "BUY_ITEM": it.ITEM_TYPES,
 }
 ITEM_EVENT_KEYS = tuple(
     (code, item_type) for code, types in ITEM_EVENT_TYPES.items() for item_type in types

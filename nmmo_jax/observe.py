@@ -17,7 +17,8 @@ from nmmo_jax import material as mat
 from nmmo_jax.config import Config
 from nmmo_jax.ops import INT16_MAX, INT16_MIN
 from nmmo_jax.state import N_ENTITY_COLUMNS, WorldState, material
-from nmmo_jax.systems import combat
+from nmmo_jax.step import HEAD_INDEX, noop_action
+from nmmo_jax.systems import combat, comm, exchange, give
 from nmmo_jax.systems import items as item_actions
 from nmmo_jax.systems.movement import N_DIRECTIONS, STAY
 
@@ -32,6 +33,14 @@ class ActionMask:
     attack_style: jax.Array  # [N, 3]: melee, range, mage (always all allowed)
     attack_target: jax.Array  # [N, E + 1]: entity slots to attack; the last is the no-op,
     # allowed only when no slot is (SPEC 12.3)
+    give_item: jax.Array  # [N, C + 1]: inventory rows to give (not equipped, not listed)
+    give_target: jax.Array  # [N, E + 1]: players in view to give an item to; last the no-op
+    give_gold_amount: jax.Array  # [N, P]: amounts index + 1 (all while gold <= 2, SPEC 12.3)
+    give_gold_target: jax.Array  # [N, E + 1]: players in view to give gold to; last the no-op
+    sell_item: jax.Array  # [N, C + 1]: inventory rows to list (not equipped, not listed)
+    sell_price: jax.Array  # [N, P]: prices index + 1 (all allowed)
+    buy: jax.Array  # [N, M + 1]: market rows to buy; the last is the no-op
+    comm: jax.Array  # [N, T + 1]: tokens (all allowed); the last is the no-op
 
 
 @struct.dataclass
@@ -53,7 +62,14 @@ class Observation:
     inventory    int16  [N, C, 16]    each agent's items, the reference's Inventory rows (SPEC
                                       7.2 columns, items.ITEM_COLUMNS): occupied rows first in
                                       item-id order, zero rows after; C = inventory capacity.
-                                      The Use/Destroy heads index these rows.
+                                      The Use/Destroy/Give/Sell heads index these rows.
+    market       int16  [M, 16]       the listed items of the environment, once per env (SPEC
+                                      11 Market): item-id order, zero rows after; M =
+                                      market_n_obs. The Buy head indexes these rows.
+    comm         int16  [N, K]        rows of `entities` of the live members of each agent's
+                                      team, in id order, zero padded (SPEC 9 Communication:
+                                      the reference shows their id, row, col and message
+                                      columns); K = communication_n_obs
     action_mask  ActionMask           per head, bool [N, choices]
     Agents that are dead see zeros and may only choose no-ops.
     """
@@ -63,6 +79,8 @@ class Observation:
     window: jax.Array
     agent: jax.Array
     inventory: jax.Array
+    market: jax.Array
+    comm: jax.Array
     action_mask: ActionMask
 
     @property
@@ -155,43 +173,88 @@ def observe(state: WorldState, cfg: Config) -> Observation:
     alive = state.entities.alive[:n]
     window = observe_window(state, cfg)
     entities = entity_rows(state)
-    inventory, use, destroy = inventory_view(state, cfg)
+    inventory, rows = inventory_view(state, cfg)
     attack_style, attack_target = combat.attack_mask(state, cfg)
+    market, market_shown = market_view(state, cfg)
+    nonempty = inventory[:, 0, it.COL["type_id"]] > 0
+    give_target, give_gold_amount, give_gold_target = give.target_masks(state, cfg, nonempty)
     return Observation(
         tick=state.tick,
         entities=entities,
         window=window,
         agent=entities[1 : n + 1],
         inventory=inventory,
+        market=market,
+        comm=comm_view(state, cfg),
         action_mask=ActionMask(
             move=move_mask(window, alive, cfg),
-            use=use,
-            destroy=destroy,
+            use=rows["use"],
+            destroy=rows["destroy"],
             attack_style=attack_style,
             attack_target=attack_target,
+            give_item=rows["give"],
+            give_target=give_target,
+            give_gold_amount=give_gold_amount,
+            give_gold_target=give_gold_target,
+            sell_item=rows["sell"],
+            sell_price=jnp.ones((n, cfg.price_n_obs), bool),
+            buy=buy_mask(state, market, market_shown, cfg),
+            comm=jnp.ones((n, comm.n_choices(cfg)), bool),
         ),
     )
 
 
-def inventory_view(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """(rows int16 [N, C, 16], use bool [N, C + 1], destroy bool [N, C + 1]): each player's
-    Inventory rows, its items in id order (zeros for the dead), and the
-    Use / Destroy masks of those rows with the trailing no-op. The slots and their mask bits go
-    to their rows in one scatter."""
+def market_view(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
+    """(market int16 [M, 16], shown bool [M]): the Market rows (zeros without the exchange)."""
+    m = cfg.market_n_obs
+    if not cfg.exchange_system_enabled:
+        return jnp.zeros((m, it.N_ITEM_COLUMNS), jnp.int16), jnp.zeros((m,), bool)
+    market, _, shown = exchange.market_view(state, cfg)
+    return market, shown
+
+
+def buy_mask(state: WorldState, market, shown, cfg: Config) -> jax.Array:
+    n = cfg.player_n
+    if not cfg.exchange_system_enabled:
+        return jnp.zeros((n, cfg.market_n_obs + 1), bool).at[:, -1].set(True)
+    return exchange.buy_mask(state, market, shown, cfg)
+
+
+def comm_view(state: WorldState, cfg: Config) -> jax.Array:
+    if not cfg.communication_system_enabled:
+        return jnp.zeros((cfg.player_n, cfg.communication_n_obs), jnp.int16)
+    return comm.team_rows(state, cfg)
+
+
+# The InventoryItem heads and the per-slot masks observe.py moves to the Inventory rows.
+ROW_MASKS = ("use", "destroy", "give", "sell")
+
+
+def inventory_view(state: WorldState, cfg: Config) -> tuple[jax.Array, dict]:
+    """(rows int16 [N, C, 16], masks): each player's Inventory rows, its items in id order
+    (zeros for the dead), and the masks of those rows with the trailing no-op, bool [N, C + 1]
+    by head (ROW_MASKS: Use, Destroy, Give, Sell). The slots and their mask bits go to their
+    rows in one scatter."""
     n, slots = cfg.player_n, state.inventory.slots
+    none = jnp.zeros(slots.shape[:2], bool)
     if cfg.item_system_enabled:
         use, destroy = item_actions.slot_masks(state, cfg)
+        give_sell = exchange.slot_mask(state, cfg)
     else:
-        use = destroy = jnp.zeros(slots.shape[:2], bool)
+        use = destroy = give_sell = none
+    sell = give_sell if cfg.exchange_system_enabled else none
+    masks = (use, destroy, give_sell, sell)
     per_slot = jnp.concatenate(
-        [slots[..., : it.N_ITEM_COLUMNS], use[..., None], destroy[..., None]], axis=-1
+        [slots[..., : it.N_ITEM_COLUMNS]] + [m[..., None] for m in masks], axis=-1
     )
     order = jnp.where(state.entities.alive[:n, None], it.rows_order(slots), slots.shape[1])
     rows = it.in_row_order(per_slot.astype(slots.dtype), order)
     noop = jnp.ones((n, 1), bool)
-    use = jnp.concatenate([rows[..., it.N_ITEM_COLUMNS] > 0, noop], axis=-1)
-    destroy = jnp.concatenate([rows[..., it.N_ITEM_COLUMNS + 1] > 0, noop], axis=-1)
-    return rows[..., : it.N_ITEM_COLUMNS], use, destroy
+    out = {
+        name: jnp.concatenate([rows[..., it.N_ITEM_COLUMNS + i] > 0, noop], axis=-1)
+        for i, name in enumerate(ROW_MASKS)
+    }
+    return rows[..., : it.N_ITEM_COLUMNS], out
 
 
 def move_mask(window: jax.Array, alive: jax.Array, cfg: Config) -> jax.Array:
@@ -215,12 +278,16 @@ def reference_observation(state: WorldState, cfg: Config) -> dict:
 
     Returns a dict of arrays with a leading [player_n] axis: "CurrentTick" int16 [N],
     "AgentId" int16 [N], "Tile" int16 [N, 225, 3] (absolute row, absolute col, material),
-    "Entity" int16 [N, 100, 31] (entities within the window in entity-table order, zero padded),
-    "Inventory" int16 [N, C, 16] (the agent's items in id order, zero padded),
-    "ActionTargets" {"Move": {"Direction": int8 [N, 5]}, "Use": {"InventoryItem": int8 [N, C + 1]},
-    "Destroy": {"InventoryItem": int8 [N, C + 1]}, "Attack": {"Style": int8 [N, 3], "Target":
-    int8 [N, 101]}}. Dead agents get the reference's empty observation: zeros, AgentId kept,
-    Move mask [0, 0, 0, 0, 1], Use/Destroy/Attack.Target only the no-op.
+    "Entity" int16 [N, 100, 31] (entities within the window in datastore row order, zero
+    padded), "Inventory" int16 [N, C, 16] (the agent's items in id order, zero padded),
+    "Market" int16 [N, M, 16] (the listed items in id order; the same for every live agent),
+    "Communication" int16 [N, K, 4] (id, row, col, message of the live members of the agent's
+    team), and "ActionTargets" with every head of SPEC 12.1 as int8 masks: Move.Direction,
+    Attack.Style/Target, Use/Destroy.InventoryItem, Give.InventoryItem/Target,
+    GiveGold.Price/Target, Sell.InventoryItem/Price, Buy.MarketItem, Comm.Token (the Target
+    masks over the Entity rows, 100 + 1 no-op). Dead agents get the reference's empty
+    observation: zeros, AgentId kept, Move mask [0, 0, 0, 0, 1], every Target/InventoryItem/
+    MarketItem mask only the no-op, Style/Price/Token all ones.
     When more than PLAYER_N_OBS entities are in view the nearest are kept (the reference
     crashes there; DEVIATIONS).
     This is the slow layout (a sort per agent): meant for adapters and porting, not training.
@@ -244,29 +311,45 @@ def reference_observation(state: WorldState, cfg: Config) -> dict:
     if rows.shape[1] < k:
         rows = jnp.pad(rows, ((0, 0), (0, k - rows.shape[1]), (0, 0)))
 
-    mask = move_mask(observe_window(state, cfg), alive, cfg)
-    inventory, use, destroy = inventory_view(state, cfg)
-    # Attack.Target over the Entity rows: our slot mask read at each row's slot
-    _, slot_mask = combat.attack_mask(state, cfg)
-    target = jnp.take_along_axis(slot_mask[:, :-1], order, axis=1) & shown
-    if target.shape[1] < k:
-        target = jnp.pad(target, ((0, 0), (0, k - target.shape[1])))
-    target = jnp.concatenate([target, ~target.any(axis=1, keepdims=True)], axis=1)
+    def over_rows(slot_mask):
+        """A slot mask [N, E + 1] read at each Entity row's slot, padded to PLAYER_N_OBS."""
+        mask = jnp.take_along_axis(slot_mask[:, :-1], order, axis=1) & shown
+        if mask.shape[1] < k:
+            mask = jnp.pad(mask, ((0, 0), (0, k - mask.shape[1])))
+        return mask
+
+    obs = observe(state, cfg)
+    masks = obs.action_mask
+    attack = over_rows(masks.attack_target)
+    attack = jnp.concatenate([attack, ~attack.any(axis=1, keepdims=True)], axis=1)
+    noop = jnp.ones((n, 1), bool)
+    give_target = jnp.concatenate([over_rows(masks.give_target), noop], axis=1)
+    gold_target = jnp.concatenate([over_rows(masks.give_gold_target), noop], axis=1)
+    team = obs.comm.astype(jnp.int32)
+    comm_rows = entity_rows(state)[team][..., [0, 2, 3, 10]]  # id, row, col, message
     agent_id = jnp.arange(1, n + 1, dtype=jnp.int16)
+
+    def int8(mask):
+        return mask.astype(jnp.int8)
+
     return {
         "CurrentTick": jnp.where(alive, state.tick, 0).astype(jnp.int16),
         "AgentId": agent_id,
         "Tile": tile.astype(jnp.int16),
         "Entity": rows.astype(jnp.int16),
-        "Inventory": inventory,
+        "Inventory": obs.inventory,
+        "Market": jnp.where(alive[:, None, None], obs.market[None], 0).astype(jnp.int16),
+        "Communication": jnp.where(team[..., None] > 0, comm_rows, 0).astype(jnp.int16),
         "ActionTargets": {
-            "Move": {"Direction": mask.astype(jnp.int8)},
-            "Use": {"InventoryItem": use.astype(jnp.int8)},
-            "Destroy": {"InventoryItem": destroy.astype(jnp.int8)},
-            "Attack": {
-                "Style": jnp.ones((n, combat.N_STYLES), jnp.int8),
-                "Target": target.astype(jnp.int8),
-            },
+            "Move": {"Direction": int8(masks.move)},
+            "Attack": {"Style": int8(masks.attack_style), "Target": int8(attack)},
+            "Use": {"InventoryItem": int8(masks.use)},
+            "Destroy": {"InventoryItem": int8(masks.destroy)},
+            "Give": {"InventoryItem": int8(masks.give_item), "Target": int8(give_target)},
+            "GiveGold": {"Price": int8(masks.give_gold_amount), "Target": int8(gold_target)},
+            "Sell": {"InventoryItem": int8(masks.sell_item), "Price": int8(masks.sell_price)},
+            "Buy": {"MarketItem": int8(masks.buy)},
+            "Comm": {"Token": int8(masks.comm[:, :-1])},
         },
     }
 
@@ -293,15 +376,84 @@ def visible_entities(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Arr
     return order, jnp.take_along_axis(visible, order, axis=1)
 
 
-def reference_actions(state: WorldState, cfg: Config, attack_target: jax.Array) -> jax.Array:
-    """int32 [N]: our attack_target (an entity slot, E = no-op) for the reference's Attack
-    Target index [N] (a row of the Entity observation each agent got from `state`; indices
-    outside the listed rows, the reference's no-op 100 among them, give the no-op)."""
+def reference_actions(state: WorldState, cfg: Config, actions: dict) -> jax.Array:
+    """int32 [N, H]: our action array for the reference's action dict (SPEC 12.1-12.2) given as
+    arrays [N] per argument, e.g. {"Move": {"Direction": d}, "Attack": {"Style": s, "Target":
+    t}, "Buy": {"MarketItem": m}, ...}, indices into the observation each agent got from
+    `state` (`reference_observation(state, cfg)`). Actions or arguments left out are no-ops;
+    an index outside the rows that observation listed (the reference's no-op index among them)
+    gives the head's no-op. Targets (Attack, Give, GiveGold) are Entity rows, translated to
+    entity slots; InventoryItem, MarketItem, Price, Token and Direction mean the same here.
+    The fixed arguments (Direction, Style, Price, Token) decode as the reference's do: too
+    large is clipped to the last choice, negative drops the whole action."""
+    n = cfg.player_n
     order, shown = visible_entities(state, cfg)
     k = order.shape[1]
-    index = jnp.asarray(attack_target, jnp.int32)
-    inside = (index >= 0) & (index < k)
-    at = jnp.clip(index, 0, k - 1)[:, None]
-    slot = jnp.take_along_axis(order, at, axis=1)[:, 0]
-    listed = jnp.take_along_axis(shown, at, axis=1)[:, 0]
-    return jnp.where(inside & listed, slot, cfg.n_entities)
+
+    def slot(index):
+        index = jnp.asarray(index, jnp.int32)
+        inside = (index >= 0) & (index < k)
+        at = jnp.clip(index, 0, k - 1)[:, None]
+        found = jnp.take_along_axis(order, at, axis=1)[:, 0]
+        listed = jnp.take_along_axis(shown, at, axis=1)[:, 0]
+        return jnp.where(inside & listed, found, cfg.n_entities)
+
+    def bounded(limit, noop):
+        def translate(index):
+            index = jnp.asarray(index, jnp.int32)
+            return jnp.where((index >= 0) & (index < limit), index, noop)
+
+        return translate
+
+    def fixed(choices, noop):
+        def translate(index):
+            index = jnp.asarray(index, jnp.int32)
+            return jnp.where(index >= 0, jnp.minimum(index, choices - 1), noop)
+
+        return translate
+
+    # a negative fixed argument drops its action: the head that carries the action's no-op
+    dropped_with = {
+        ("Attack", "Style"): "attack_target",
+        ("GiveGold", "Price"): "give_gold_target",
+        ("Sell", "Price"): "sell_item",
+    }
+    capacity, prices = cfg.item_inventory_capacity, cfg.price_n_obs
+    item = bounded(capacity, capacity)
+    table = {
+        ("Move", "Direction"): ("move", fixed(5, 4)),
+        ("Attack", "Style"): ("attack_style", fixed(3, 0)),
+        ("Attack", "Target"): ("attack_target", slot),
+        ("Use", "InventoryItem"): ("use", item),
+        ("Destroy", "InventoryItem"): ("destroy", item),
+        ("Give", "InventoryItem"): ("give_item", item),
+        ("Give", "Target"): ("give_target", slot),
+        ("GiveGold", "Price"): ("give_gold_amount", fixed(prices, 0)),
+        ("GiveGold", "Target"): ("give_gold_target", slot),
+        ("Sell", "InventoryItem"): ("sell_item", item),
+        ("Sell", "Price"): ("sell_price", fixed(prices, 0)),
+        ("Buy", "MarketItem"): ("buy", bounded(cfg.market_n_obs, cfg.market_n_obs)),
+        ("Comm", "Token"): (
+            "comm",
+            fixed(cfg.communication_num_tokens, cfg.communication_num_tokens),
+        ),
+    }
+    noops = noop_action(cfg)
+    columns = [jnp.full((n,), v, jnp.int32) for v in noops]
+    drop = {}
+    for action, arguments in actions.items():
+        for argument, index in arguments.items():
+            if (action, argument) not in table:
+                raise ValueError(
+                    f"unknown reference action {action}.{argument}; known: "
+                    f"{sorted(f'{a}.{b}' for a, b in table)}"
+                )
+            head, translate = table[(action, argument)]
+            columns[HEAD_INDEX[head]] = jnp.broadcast_to(translate(index), (n,))
+            if (action, argument) in dropped_with:
+                negative = jnp.broadcast_to(jnp.asarray(index) < 0, (n,))
+                drop[dropped_with[(action, argument)]] = negative
+    for head, negative in drop.items():
+        h = HEAD_INDEX[head]
+        columns[h] = jnp.where(negative, noops[h], columns[h])
+    return jnp.stack(columns, axis=-1)

@@ -249,10 +249,14 @@ def give(
     quantity: int = 1,
     equipped: bool = False,
     listed_price: int = 0,
+    listing_tick: int | None = None,
 ):
     """`state` with a new item in player `player`'s inventory, as the reference makes one (SPEC
     7.2): the next id of the FIFO allocator, the stats of its type and level (items.new_item),
-    in the first free slot (its Inventory row follows from its id). Items given one after
+    in the first free slot (its Inventory row follows from its id). A listed item
+    (`listed_price` > 0) was listed in the step of tick `listing_tick` (default: the state's
+    tick, as if listed in the step that follows; SPEC 8: it expires when the tick exceeds it
+    by EXCHANGE_LISTING_DURATION). Items given one after
     another get increasing ids, so tests can name rows by the order they were given. Raises
     ValueError if the inventory is full."""
     if item_type not in items.ITEM_TYPES:
@@ -268,6 +272,9 @@ def give(
     row = row.at[items.COL["quantity"]].set(quantity)
     row = row.at[items.COL["equipped"]].set(int(equipped))
     row = row.at[items.COL["listed_price"]].set(listed_price)
+    if listing_tick is None:
+        listing_tick = int(state.tick)
+    row = row.at[items.COL["listing_tick"]].set(listing_tick)
     row = row.at[items.COL["acquired"]].set(inv.received[i].astype(jnp.int16))
     wants = jnp.arange(cfg.player_n) == i
     rows = jnp.broadcast_to(row, (cfg.player_n, row.shape[-1]))

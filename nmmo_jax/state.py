@@ -93,6 +93,7 @@ class EntityTable:
     spawn_row: jax.Array  # int32 [E]: position at spawn (tasks measure distance travelled)
     spawn_col: jax.Array
     exploration: jax.Array  # int32 [E]: best progress toward the centre so far (SPEC 13.2)
+    team: jax.Array  # int32 [E]: a player's team id in [0, player_n) (SPEC 9: Communication)
     # the reference's order of the actions of one tick (SPEC 13.1): players by id, then NPCs in
     # spawn order (npc serial = -id); and the datastore row (the Entity observation's order)
     order: jax.Array  # int32 [E]
@@ -214,6 +215,7 @@ def empty_entities(n_entities: int) -> EntityTable:
         spawn_row=zeros,
         spawn_col=zeros,
         exploration=zeros,
+        team=jnp.arange(n_entities, dtype=jnp.int32),
         order=jnp.arange(n_entities, dtype=jnp.int32),
         ds_row=zeros,
         target=jnp.full((n_entities,), -1, jnp.int32),

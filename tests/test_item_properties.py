@@ -30,6 +30,7 @@ import nmmo_jax as nj
 from nmmo_jax import items as it
 from nmmo_jax import material as m
 from nmmo_jax.observe import observe
+from nmmo_jax.step import HEAD_INDEX
 
 RULES = dict(
     {field: 1.0 for field in m.PROFESSION_RESPAWN_FIELDS},
@@ -40,6 +41,8 @@ RULES = dict(
     # invariants are in tests/systems/test_combat.py)
     combat_system_enabled=False,
     npc_n=0,
+    # likewise trade and gifts (their conservation: tests/systems/test_exchange.py)
+    exchange_system_enabled=False,
 )
 CFG = nj.Config.small(**RULES)
 ENV = nj.Env(CFG)
@@ -95,6 +98,7 @@ def rollout(key, vitals, ring_offset):
     def body(carry, t):
         obs, state = carry
         actions = ENV.sample_actions(jax.random.fold_in(key, 2 * t + 1), obs)
+        actions = actions.at[:, HEAD_INDEX["give_item"]].set(C)  # no gifts (see RULES)
         obs, state, *_ = ENV.step(jax.random.fold_in(key, 2 * t + 2), state, actions)
         events = {
             name: state.events.count(name, episode=False)[:N]

@@ -115,6 +115,8 @@ def test_observation_shapes_and_dtypes_small():
         "entity": ((n, D, D, 2), np.int16),
         "agent": ((n, 31), np.int16),
         "inventory": ((n, 12, 16), np.int16),  # SPEC 11: Inventory (12, 16) per agent
+        "market": ((384, 16), np.int16),  # SPEC 11: Market (384, 16), once per env
+        "comm": ((n, 32), np.int16),  # SPEC 11: Communication (32 rows) as entity rows
     }
     for name, (shape, dtype) in expected.items():
         leaf = getattr(obs, name)
@@ -125,10 +127,24 @@ def test_observation_shapes_and_dtypes_small():
         assert mask.shape == (n, 13) and mask.dtype == np.bool_, head
     assert obs.action_mask.attack_style.shape == (n, 3)  # SPEC 12.1: melee, range, mage
     assert obs.action_mask.attack_target.shape == (n, e + 1)  # entity slots + the no-op
+    # SPEC 12.1: Give/Sell InventoryItem 13, Price 99, MarketItem 385, Token 127 (+ our no-op)
+    heads = {
+        "give_item": 13,
+        "give_target": e + 1,
+        "give_gold_amount": 99,
+        "give_gold_target": e + 1,
+        "sell_item": 13,
+        "sell_price": 99,
+        "buy": 385,
+        "comm": 128,
+    }
+    for head, size in heads.items():
+        mask = getattr(obs.action_mask, head)
+        assert mask.shape == (n, size) and mask.dtype == np.bool_, head
     assert len(ENTITY_COLUMNS) == 31
-    # The pytree leaves: tick, entities, window, agent, inventory, and the masks move, use,
-    # destroy, attack_style, attack_target (tile and entity are views of the packed window).
-    assert len(jax.tree.leaves(obs)) == 10
+    # The pytree leaves: tick, entities, window, agent, inventory, market, comm, and the 13
+    # masks (tile and entity are views of the packed window).
+    assert len(jax.tree.leaves(obs)) == 20
     window = np.asarray(obs.window)
     np.testing.assert_array_equal(np.asarray(obs.tile), window & 0xF)
     np.testing.assert_array_equal(np.asarray(obs.entity)[..., 0], (window >> 4) & 0x3FFF)
@@ -278,14 +294,40 @@ def test_move_mask_next_to_every_impassable_material():
 
 def test_reference_observation_keys_shapes_dtypes():
     n = CFG.player_n
-    assert set(REF) == {"CurrentTick", "AgentId", "Tile", "Entity", "Inventory", "ActionTargets"}
+    assert set(REF) == {
+        "CurrentTick",
+        "AgentId",
+        "Tile",
+        "Entity",
+        "Inventory",
+        "Market",
+        "Communication",
+        "ActionTargets",
+    }
     assert REF["Inventory"].shape == (n, 12, 16) and REF["Inventory"].dtype == np.int16
-    assert set(REF["ActionTargets"]) == {"Move", "Use", "Destroy", "Attack"}
-    assert REF["ActionTargets"]["Attack"]["Target"].shape == (n, CFG.player_n_obs + 1)
-    assert REF["ActionTargets"]["Attack"]["Style"].shape == (n, 3)
-    for head in ("Use", "Destroy"):
-        mask = REF["ActionTargets"][head]["InventoryItem"]
-        assert mask.shape == (n, 13) and mask.dtype == np.int8, head
+    assert REF["Market"].shape == (n, 384, 16) and REF["Market"].dtype == np.int16
+    assert REF["Communication"].shape == (n, 32, 4) and REF["Communication"].dtype == np.int16
+    # SPEC 12.1: every action and argument, with the reference's sizes (Default config)
+    sizes = {
+        ("Attack", "Style"): 3,
+        ("Attack", "Target"): CFG.player_n_obs + 1,
+        ("Buy", "MarketItem"): 385,
+        ("Comm", "Token"): 127,
+        ("Destroy", "InventoryItem"): 13,
+        ("Give", "InventoryItem"): 13,
+        ("Give", "Target"): CFG.player_n_obs + 1,
+        ("GiveGold", "Price"): 99,
+        ("GiveGold", "Target"): CFG.player_n_obs + 1,
+        ("Move", "Direction"): 5,
+        ("Sell", "InventoryItem"): 13,
+        ("Sell", "Price"): 99,
+        ("Use", "InventoryItem"): 13,
+    }
+    targets = REF["ActionTargets"]
+    assert {(a, b) for a in targets for b in targets[a]} == set(sizes)
+    for (action, argument), size in sizes.items():
+        mask = targets[action][argument]
+        assert mask.shape == (n, size) and mask.dtype == np.int8, (action, argument)
     assert REF["CurrentTick"].shape == (n,) and REF["CurrentTick"].dtype == np.int16
     assert REF["AgentId"].shape == (n,) and REF["AgentId"].dtype == np.int16
     assert REF["Tile"].shape == (n, D * D, 3) and REF["Tile"].dtype == np.int16

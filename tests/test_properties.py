@@ -58,14 +58,33 @@ ITEM_ACTION = st.one_of(st.integers(0, 12), st.sampled_from([13, 99, -1, 2**31 -
 # Attack: a style and an entity slot, in range or not (the small configs have <= 16 slots).
 STYLE = st.one_of(st.integers(0, 2), st.sampled_from([3, -1, 2**31 - 1]))
 TARGET = st.one_of(st.integers(0, 16), st.sampled_from([17, 99, -1, -(2**31)]))
+# GiveGold amount and Sell price (99 choices), a Market row (384 + the no-op), a Comm token
+# (127 + the no-op), in range or not.
+PRICE = st.one_of(st.integers(0, 98), st.sampled_from([99, -1, 2**31 - 1]))
+MARKET_ROW = st.one_of(st.integers(0, 384), st.sampled_from([385, -1, -(2**31)]))
+TOKEN = st.one_of(st.integers(0, 127), st.sampled_from([128, -1, 2**31 - 1]))
 
 
 @st.composite
 def action_arrays(draw, n_players: int):
-    """int32 [steps, n_players, 5] (move, use, destroy, attack style, attack target): 1 to
-    MAX_STEPS steps (uniform, not biased to short runs)."""
+    """int32 [steps, n_players, 13] (every head of env.action_heads): 1 to MAX_STEPS steps
+    (uniform, not biased to short runs)."""
     steps = draw(st.integers(1, MAX_STEPS))
-    agent = st.tuples(ACTION, ITEM_ACTION, ITEM_ACTION, STYLE, TARGET)
+    agent = st.tuples(
+        ACTION,
+        ITEM_ACTION,
+        ITEM_ACTION,
+        STYLE,
+        TARGET,
+        ITEM_ACTION,
+        TARGET,
+        PRICE,
+        TARGET,
+        ITEM_ACTION,
+        PRICE,
+        MARKET_ROW,
+        TOKEN,
+    )
     rows = draw(
         st.lists(
             st.lists(agent, min_size=n_players, max_size=n_players), min_size=steps, max_size=steps
@@ -147,8 +166,11 @@ def check_step(cfg, before, out, actions):
     stayed = e0.alive[n:] & npc_alive & (e0.id[n:] == e1.id[n:])
     npc_step = np.abs(e1.row[n:] - e0.row[n:]) + np.abs(e1.col[n:] - e0.col[n:])
     assert (npc_step[stayed] <= 1).all()
-    # Gold is never negative and only moves by loot: no step creates it (no market yet).
+    # Gold is never negative, and trade and gifts only move it: the players' total grows only
+    # by loot from NPCs (whose gold comes with their spawn).
     assert (e1.gold >= 0).all()
+    npc_gold = np.where(e0.alive[n:], e0.gold[n:], 0).sum()
+    assert e1.gold[:n].sum() <= e0.gold[:n].sum() + npc_gold
 
     # Positions: the living move at most one tile (N/S/E/W) and stand on passable tiles.
     row0, col0, row1, col1 = e0.row[:n], e0.col[:n], e1.row[:n], e1.col[:n]

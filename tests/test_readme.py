@@ -26,7 +26,11 @@ def test_jit_vmap_example_runs():
 
 
 def test_scenario_example_runs():
-    (example,) = [b for b in python_blocks() if "scenario.build" in b and "ev." not in b]
+    (example,) = [
+        b
+        for b in python_blocks()
+        if "scenario.build" in b and "ev." not in b and "sell_price" not in b
+    ]
     scope = {}
     exec(compile(example, "README.md", "exec"), scope)  # noqa: S102
     cfg, state = scope["cfg"], scope["state"]
@@ -45,3 +49,14 @@ def test_event_log_example_runs():
     assert int(ev.item_number("HARVEST_ITEM", items.POTION, 3)[0]) == 0
     rows = scope["obs"].inventory[0]
     assert [int(t) for t in rows[:2, 1]] == [items.GLOVES, items.POTION]
+
+
+def test_market_example_runs():
+    (example,) = [b for b in python_blocks() if "sell_price" in b]
+    scope = {}
+    exec(compile(example, "README.md", "exec"), scope)  # noqa: S102
+    state, obs, items = scope["state"], scope["obs"], scope["items"]
+    # SPEC 8: price = index + 1 = 10; the buyer had 20, the seller 1 (EXCHANGE_BASE_GOLD).
+    assert [int(g) for g in state.entities.gold[:2]] == [11, 10]
+    assert int(obs.inventory[1, 0, 1]) == items.ARROW and int(obs.inventory[1, 0, 5]) == 5
+    assert int(obs.inventory[0, 0, 1]) == 0  # the seller has nothing left

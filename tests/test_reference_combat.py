@@ -50,15 +50,18 @@ def replay(ref):
     def rollout(state, recorded):
         def body(state, step):
             # the reference's Attack target: a row of the Entity observation made from `state`
-            target = reference_actions(state, cfg, step[:, 3])
             by_id = jnp.where(step[:, 2] > 0, step[:, 2] - 1, cfg.n_entities)
-            actions = env.actions(
-                move=step[:, 0],
-                attack_style=jnp.clip(step[:, 1], 0, 2),
-                attack_target=target,
-                use=step[:, 4],
-                destroy=step[:, 5],
+            actions = reference_actions(
+                state,
+                cfg,
+                {
+                    "Move": {"Direction": step[:, 0]},
+                    "Attack": {"Style": jnp.clip(step[:, 1], 0, 2), "Target": step[:, 3]},
+                    "Use": {"InventoryItem": step[:, 4]},
+                    "Destroy": {"InventoryItem": step[:, 5]},
+                },
             )
+            target = actions[:, env.action_heads.index(("attack_target", cfg.n_entities + 1))]
             _, state, reward, terminated, _, info = env.step(jax.random.key(1), state, actions)
             obs = reference_observation(state, cfg)
             out = dict(

@@ -653,6 +653,7 @@ def test_no_inventory_change_without_the_item_system():
         item_system_enabled=False,
         equipment_system_enabled=False,
         profession_system_enabled=False,
+        exchange_system_enabled=False,
     )
     cfg, state = build(SWITCH_MAP, SWITCH_PLAYERS, **rules)
     before = np.asarray(state.inventory.slots)
