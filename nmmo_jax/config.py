@@ -25,6 +25,10 @@ def _bool() -> dict:
     return {"kind": "bool"}
 
 
+def _optional_int_range(lo: int | None = None, hi: int | None = None) -> dict:
+    return {"kind": "optional_int", "lo": lo, "hi": hi}
+
+
 def field(default, **check):
     return dataclasses.field(default=default, metadata=check)
 
@@ -91,6 +95,12 @@ class Config:
 
     # --- movement (SPEC 1.2, 13.2)
     allow_move_into_occupied_tile: bool = field(True, **_bool())
+
+    # --- death fog (SPEC 1.2, 10); None switches it off (not traced at all)
+    death_fog_onset: int | None = field(None, **_optional_int_range(0, MAX_HORIZON))
+    death_fog_speed: float = field(1.0, **_float_range(0.0, 1024.0))
+    death_fog_final_size: int = field(8, **_int_range(0, 2048))
+    provide_death_fog_obs: bool = field(False, **_bool())
 
     # --- system switches of this far (SPEC 1.3); a switched-off system is not traced at all
     progression_system_enabled: bool = field(True, **_bool())
@@ -325,7 +335,14 @@ def _check_field(f: dataclasses.Field, value) -> None:
         if not isinstance(value, bool):
             raise ValueError(f"{f.name} must be a bool (got {value!r})")
         return
-    if kind == "int":
+    if kind == "optional_int":
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(
+                f"{f.name} must be None or an int in [{meta['lo']}, {meta['hi']}] (got {value!r})"
+            )
+    elif kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(
                 f"{f.name} must be an int in [{meta['lo']}, {meta['hi']}] (got {value!r})"

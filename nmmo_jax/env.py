@@ -23,7 +23,7 @@ from nmmo_jax.state import (
     empty_npcs,
 )
 from nmmo_jax.step import action_heads, noop_action, step_world
-from nmmo_jax.systems import npc
+from nmmo_jax.systems import fog, npc
 
 RESET_MAP_KEY, RESET_RESOURCE_KEY, RESET_SPAWN_KEY, RESET_RESILIENT_KEY, RESET_NPC_KEY = range(5)
 
@@ -272,6 +272,7 @@ def spawn_players(
         inventory=empty_inventory(cfg),
         events=empty_events(cfg.n_entities, n, cfg.progression_level_max, kill_levels(cfg)),
         npcs=empty_npcs(cfg),
+        fog=fog.initial(cfg),
     )
     if npcs:
         state = npc.spawn(state, jax.random.fold_in(key, RESET_NPC_KEY), cfg)

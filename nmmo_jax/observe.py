@@ -18,7 +18,7 @@ from nmmo_jax.config import Config
 from nmmo_jax.ops import INT16_MAX, INT16_MIN
 from nmmo_jax.state import N_ENTITY_COLUMNS, WorldState, material
 from nmmo_jax.step import HEAD_INDEX, noop_action
-from nmmo_jax.systems import combat, comm, exchange, give
+from nmmo_jax.systems import combat, comm, exchange, fog, give
 from nmmo_jax.systems import items as item_actions
 from nmmo_jax.systems.movement import N_DIRECTIONS, STAY
 
@@ -71,6 +71,9 @@ class Observation:
                                       the reference shows their id, row, col and message
                                       columns); K = communication_n_obs
     action_mask  ActionMask           per head, bool [N, choices]
+    fog          int16  [N, D, D]     with PROVIDE_DEATH_FOG_OBS: round(death fog) on each tile
+                                      of the window (SPEC 10; zeros while the fog is off); None
+                                      without it
     Agents that are dead see zeros and may only choose no-ops.
     """
 
@@ -82,6 +85,7 @@ class Observation:
     market: jax.Array
     comm: jax.Array
     action_mask: ActionMask
+    fog: jax.Array | None = None
 
     @property
     def tile(self) -> jax.Array:
@@ -201,7 +205,23 @@ def observe(state: WorldState, cfg: Config) -> Observation:
             buy=buy_mask(state, market, market_shown, cfg),
             comm=jnp.ones((n, comm.n_choices(cfg)), bool),
         ),
+        fog=fog_window(state, cfg) if cfg.provide_death_fog_obs else None,
     )
+
+
+def fog_window(state: WorldState, cfg: Config) -> jax.Array:
+    """int16 [N, D, D]: round(fog) in every player's window (zeros for dead players), sliced like
+    the tile window from the square the windows can reach (window_bounds)."""
+    n = cfg.player_n
+    radius, diameter = cfg.player_vision_radius, cfg.vision_diameter
+    lo, hi = window_bounds(cfg)
+    grid = fog.rounded(state, cfg)[lo:hi, lo:hi]
+
+    def view(row, col):
+        return jax.lax.dynamic_slice(grid, (row - radius - lo, col - radius - lo), (diameter,) * 2)
+
+    window = jax.vmap(view)(state.entities.row[:n], state.entities.col[:n])
+    return jnp.where(state.entities.alive[:n, None, None], window, jnp.int16(0))
 
 
 def market_view(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
@@ -277,7 +297,9 @@ def reference_observation(state: WorldState, cfg: Config) -> dict:
     """The reference's per-agent observation layout (SPEC 11), built from our state.
 
     Returns a dict of arrays with a leading [player_n] axis: "CurrentTick" int16 [N],
-    "AgentId" int16 [N], "Tile" int16 [N, 225, 3] (absolute row, absolute col, material),
+    "AgentId" int16 [N], "Tile" int16 [N, 225, 3] (absolute row, absolute col, material; with
+    PROVIDE_DEATH_FOG_OBS [N, 225, 4], round(fog) appended and, the reference's quirk (SPEC
+    10), the material column frozen at its reset values: the base material, never depleted),
     "Entity" int16 [N, 100, 31] (entities within the window in datastore row order, zero
     padded), "Inventory" int16 [N, C, 16] (the agent's items in id order, zero padded),
     "Market" int16 [N, M, 16] (the listed items in id order; the same for every live agent),
@@ -301,8 +323,12 @@ def reference_observation(state: WorldState, cfg: Config) -> dict:
     abs_row = jnp.broadcast_to(row[:, None, None] + offsets[None, :, None], (n, diameter, diameter))
     abs_col = jnp.broadcast_to(col[:, None, None] + offsets[None, None, :], (n, diameter, diameter))
     grid = material(state.tiles, state.tick)
-    tile = jnp.stack([abs_row, abs_col, grid[abs_row, abs_col].astype(jnp.int32)], axis=-1)
-    tile = jnp.where(alive[:, None, None, None], tile, 0).reshape(n, diameter * diameter, 3)
+    columns = [abs_row, abs_col, grid[abs_row, abs_col].astype(jnp.int32)]
+    if cfg.provide_death_fog_obs:
+        columns[2] = state.tiles.base[abs_row, abs_col].astype(jnp.int32)
+        columns.append(fog.rounded(state, cfg)[abs_row, abs_col].astype(jnp.int32))
+    tile = jnp.stack(columns, axis=-1)
+    tile = jnp.where(alive[:, None, None, None], tile, 0).reshape(n, diameter * diameter, -1)
 
     table = entity_rows(state)[1:]
     order, shown = visible_entities(state, cfg)

@@ -180,6 +180,7 @@ class WorldState:
     inventory     Inventory, slots [player_n, item_inventory_capacity, items.SLOT_WIDTH]
     events        EventLog
     npcs          NpcState (the NPC manager: ids, respawn dangers, datastore rows)
+    fog           float16 [S, S], the death fog (systems/fog.py); None when it is off
     """
 
     tick: jax.Array
@@ -189,6 +190,7 @@ class WorldState:
     inventory: Inventory
     events: EventLog
     npcs: NpcState
+    fog: jax.Array | None = None
 
     @property
     def n_players(self) -> int:

@@ -8,7 +8,8 @@ import jax.numpy as jnp
 from nmmo_jax import ops
 from nmmo_jax.config import Config
 from nmmo_jax.state import WorldState
-from nmmo_jax.systems import combat, comm, exchange, give, harvest, items, movement, npc, survival
+from nmmo_jax.systems import combat, comm, exchange, fog, give, harvest, items, movement
+from nmmo_jax.systems import npc, survival
 
 
 def action_heads(cfg: Config) -> tuple[tuple[str, int], ...]:
@@ -77,6 +78,9 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
     items destroyed), the tick advances, expired listings leave the market and dead NPCs are
     replaced (SPEC 6.1). Depleted tiles regrow when the new tick reaches their
     regrowth tick (TileMap.regrow_at), i.e. at the end of the step (SPEC 2.1).
+    The death fog (systems/fog.py, off unless DEATH_FOG_ONSET is set) hurts players right after
+    the generic entity update, and a player it kills skips the rest of its update; the fog
+    advances after the tick does (SPEC 3.3, 10, 13.1 f).
     Within the reference's per-player update the professions run after regeneration and before
     water and food; no quantity links them, so running them as whole systems keeps the results.
     """
@@ -95,10 +99,12 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
     state = survival.tick_entities(state)
     if cfg.item_system_enabled and cfg.equipment_system_enabled:
         state = items.refresh_item_level(state, cfg)
+    # Death fog damage (SPEC 3.3 step 2); a player it kills stops its update (step 3).
+    state, updating = fog.damage(state, cfg)
     u = ops.uniforms(key, (n, N_UNIFORMS))
-    state = survival.update_players(state, u[:, SURVIVAL_UNIFORMS], cfg)
+    state = survival.update_players(state, u[:, SURVIVAL_UNIFORMS], cfg, live=updating)
     if cfg.profession_system_enabled:
-        state = harvest.harvest(state, u[:, HARVEST_UNIFORMS], cfg)
+        state = harvest.harvest(state, u[:, HARVEST_UNIFORMS], cfg, live=updating)
     if npcs_on:
         state = npc.update(state, cfg)
     # Only entities still alive after their update act (starvation kills before the actions).
@@ -138,6 +144,7 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
         state = items.discard_dead(state, died[:n])
     state = npc.bury(state, died, cfg)
     state = state.replace(tick=state.tick + 1, events=state.events.end_tick())
+    state = fog.advance(state, cfg)
     if market_on:
         state = exchange.expire(state, cfg)
     if npcs_on and cfg.npc_default_refill_dead_npcs:

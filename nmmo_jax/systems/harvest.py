@@ -33,9 +33,12 @@ RATION_DROP, PRIMARY_DROP, WEAPON_DROP = range(3)
 N_UNIFORMS = 6
 
 
-def harvest(state: WorldState, u: jax.Array, cfg: Config) -> WorldState:
+def harvest(
+    state: WorldState, u: jax.Array, cfg: Config, live: jax.Array | None = None
+) -> WorldState:
     """Every live player harvests what it can this tick (SPEC 3.3 step 6, 4.2). `u`: float32
-    [N, N_UNIFORMS] uniforms of this tick.
+    [N, N_UNIFORMS] uniforms of this tick; `live`: bool [N], the players that update (default
+    the live ones; the death fog leaves out those it killed this tick, SPEC 3.3 step 3).
 
     Players update one after another in id order, so of two players after the same tile the lower
     id harvests it, and a fish tile next to several players goes to the lowest id among them. One
@@ -45,7 +48,7 @@ def harvest(state: WorldState, u: jax.Array, cfg: Config) -> WorldState:
     """
     n, size = cfg.player_n, cfg.map_size
     ent = state.entities
-    live = ent.alive[:n]
+    live = ent.alive[:n] if live is None else live
     row, col = ent.row[:n], ent.col[:n]
     tiles, tick = state.tiles, state.tick
 

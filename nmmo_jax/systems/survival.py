@@ -28,18 +28,21 @@ def tick_entities(state: WorldState) -> WorldState:
     return state.replace(entities=ent)
 
 
-def update_players(state: WorldState, u: jax.Array, cfg: Config) -> WorldState:
+def update_players(
+    state: WorldState, u: jax.Array, cfg: Config, live: jax.Array | None = None
+) -> WorldState:
     """Health, water and food of every live player, in the reference order (SPEC 3.3 steps 4-6).
 
     Health regenerates while food and water both exceed half their maximum, and an empty food or
     water bar costs health; both read last tick's values. Then water and food deplete, an agent
     next to water drinks to full, and an agent standing on foilage eats it (the lowest id on a
     shared tile eats; the tile depletes and later regrows, SPEC 2.1). `u`: float32 [N, 1]
-    uniforms of this tick (the regrowth draw).
+    uniforms of this tick (the regrowth draw). `live`: bool [N], the players that update (default
+    the live ones; the death fog leaves out those it killed this tick, SPEC 3.3 step 3).
     """
     n = cfg.player_n
     ent = state.entities
-    live = ent.alive[:n]
+    live = ent.alive[:n] if live is None else live
     health, food, water = ent.health[:n], ent.food[:n], ent.water[:n]
     row, col = ent.row[:n], ent.col[:n]
     max_health = cfg.player_base_health
