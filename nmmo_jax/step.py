@@ -8,8 +8,18 @@ import jax.numpy as jnp
 from nmmo_jax import ops
 from nmmo_jax.config import Config
 from nmmo_jax.state import WorldState
-from nmmo_jax.systems import combat, comm, exchange, fog, give, harvest, items, movement
-from nmmo_jax.systems import npc, survival
+from nmmo_jax.systems import (
+    combat,
+    comm,
+    exchange,
+    fog,
+    give,
+    harvest,
+    items,
+    movement,
+    npc,
+    survival,
+)
 
 
 def action_heads(cfg: Config) -> tuple[tuple[str, int], ...]:
