@@ -26,6 +26,27 @@ one of three aggregates, so those are what we keep, updated by scatter-adds as e
 What happened in one step, by key, is the difference of the aggregates before and after it, so
 per-tick rows are not stored. The `target_ent` field (an item id) is not kept: no predicate
 reads it.
+
+Every code of SPEC 14.6, the entity it is logged for (at the reference's tick, within the step
+that caused it), and where its fields go:
+
+| code | logged for | fields kept |
+|---|---|---|
+| EAT_FOOD, DRINK_WATER | the player | count |
+| GO_FARTHEST | the player | count; `go_farthest` = number (this step); best: `exploration` |
+| SEIZE_TILE | (KingoftheHill's seize targets only: arrives with the game modes) | - |
+| SCORE_HIT | the attacking player | count; `hits` by type (style) |
+| PLAYER_KILL | the killer (player or NPC) | count; `kills` by victim kind and level |
+| FIRE_AMMO | the player | count; `items` number (the quantity left) by type and level |
+| CONSUME_ITEM, HARVEST_ITEM, | the player (looter) | count; `items` number by type, level |
+| EQUIP_ITEM, LOOT_ITEM | | |
+| GIVE_ITEM, GIVE_GOLD, DESTROY_ITEM | the giver / the player | count |
+| LIST_ITEM | the seller | count; `items` number by type and level (the price is not kept) |
+| BUY_ITEM | the buyer | count; `items` number by type and level; `gold` (the price) |
+| EARN_GOLD | the seller | count; `gold` (the price) |
+| LOOT_GOLD | the looter (a player or an NPC) | count; `gold` (the amount) |
+| LEVEL_UP | the player | count; `level_up` best level by type (skill) |
+| AGENT_CULLED | the removed player | count (in the step of its death) |
 """
 
 from __future__ import annotations
