@@ -11,8 +11,7 @@ Each measurement runs in a fresh process pinned with `taskset` to its cores. Our
 cannot drop work nobody reads. On 2 cores the env batch is split over 2 XLA host devices with
 shard_map (XLA CPU runs one program on one thread). Reference: bench/reference_nmmo.py `run`
 with --immortal in the same modes (noop = no actions, random = every head uniform among the
-valid choices of its mask: all nine of the reference's, ours so far Move, Use, Destroy and
-Attack), one
+valid choices of its mask: all nine of the reference's, and all thirteen heads of ours), one
 process per core; the reference's figure excludes its action sampling, ours includes it.
 Agent-steps count the agents alive at the start of each step, as the reference does; resets are
 outside the timed loop in the reference and are inside ours (none happen within a horizon).
@@ -34,7 +33,7 @@ import time
 HERE = pathlib.Path(__file__).resolve()
 ROOT = HERE.parent.parent
 # ours -> the reference's comparable mode: no actions, or every head uniform among its valid
-# choices (ours: move, use, destroy, attack so far; the reference: all nine actions, SPEC 12)
+# choices (both engines: all nine actions, SPEC 12)
 MODES = {"noop": "noop", "random": "random"}
 
 
