@@ -171,6 +171,23 @@ def space(slots: jax.Array) -> jax.Array:
     return slots.shape[-2] - occupied(slots).sum(axis=-1, dtype=jnp.int32)
 
 
+def is_ammunition(item_type: jax.Array) -> jax.Array:
+    """bool [...]: the type is a stackable ammunition (Whetstone, Arrow, Runes)."""
+    return (item_type >= WHETSTONE) & (item_type <= RUNES)
+
+
+def stack_slot(slots: jax.Array, item_type: jax.Array, level: jax.Array) -> jax.Array:
+    """int32 [N]: the slot of each inventory [N, C] holding a stack of the ammunition
+    (`item_type`, `level`) [N], which a received one merges into (SPEC 7.3); C when there is
+    none or the type is no ammunition."""
+    match = (
+        (column(slots, "type_id") == item_type[:, None])
+        & (column(slots, "level") == level[:, None])
+        & is_ammunition(item_type)[:, None]
+    )
+    return ops.first_true(match)
+
+
 def first_free(slots: jax.Array) -> jax.Array:
     """int32 [N]: the first empty slot of each inventory (C when full)."""
     empty = ~occupied(slots)

@@ -82,6 +82,27 @@ def when(pred: jax.Array, fn, operand):
     return out
 
 
+def fixed_point(resolve, start: jax.Array, limit: int):
+    """(x, extras): iterates `resolve` (x -> (x, extras)) from `start` until x stops changing.
+
+    The exact sequential order of a tick's actions without a loop over the actors: when each
+    actor's outcome depends only on the outcomes of actors before it in the order, the
+    outcomes are the unique fixed point, and each round fixes at least the next actor, so at
+    most `limit` + 1 rounds are needed. The loop carries each round's results: when the first
+    guess is the answer (nothing depends on anything, most ticks) it makes no trip."""
+
+    def body(carry):
+        rounds, x, (new, _) = carry
+        return rounds + 1, new, resolve(new)
+
+    def again(carry):
+        rounds, x, (new, _) = carry
+        return jnp.any(new != x) & (rounds <= limit)
+
+    _, x, (_, extras) = jax.lax.while_loop(again, body, (jnp.int32(0), start, resolve(start)))
+    return x, extras
+
+
 def exclusive_cumsum(x: jax.Array) -> jax.Array:
     """int32 [M]: the sum of x[:i] at i (a rank among the set entries of a bool vector).
 

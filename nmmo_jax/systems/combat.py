@@ -115,9 +115,7 @@ def _offense_defense(state: WorldState, cfg: Config):
         slots = state.inventory.slots
         totals = it.equipment_totals(slots)
         ammo = it.occupied(slots) & (slots[..., it.COL["equipped"]] > 0)
-        ammo &= (it.column(slots, "type_id") >= it.WHETSTONE) & (
-            it.column(slots, "type_id") <= it.RUNES
-        )
+        ammo &= it.is_ammunition(it.column(slots, "type_id"))
     pad = jnp.zeros((size - n,), jnp.int32)
     for s, name in enumerate(STYLE_SKILLS):
         skill = jnp.full((size,), base[s], jnp.int32)
@@ -239,21 +237,11 @@ def attack(
             .min(order, mode="drop")
         )
         new = base & (before > 0) & (death > order)
-        return new, dealt, effective, kills, death
+        return new, (dealt, effective, kills, death)
 
     # Round 1 assumes every valid attack executes; most ticks it is the answer (nothing was
-    # cancelled), and the loop, which carries each round's results, makes no trip.
-    def body(carry):
-        rounds, executed, (new, *_) = carry
-        return rounds + 1, new, resolve(new)
-
-    def again(carry):
-        rounds, executed, (new, *_) = carry
-        return jnp.any(new != executed) & (rounds <= size)
-
-    _, executed, (_, dealt, effective, kills, death) = jax.lax.while_loop(
-        again, body, (jnp.int32(0), base, resolve(base))
-    )
+    # cancelled), and the loop makes no trip.
+    executed, (dealt, effective, kills, death) = ops.fixed_point(resolve, base, size)
 
     # --- effects on the targets: health, the last hit's damage and attacker, combat ticks
     tick_after = state.tick + 1
@@ -298,7 +286,7 @@ def _fire_ammunition(state: WorldState, fires: jax.Array, cfg: Config) -> WorldS
     inv = state.inventory
     slots = inv.slots
     type_id = it.column(slots, "type_id")
-    ammo = (slots[..., it.COL["equipped"]] > 0) & (type_id >= it.WHETSTONE) & (type_id <= it.RUNES)
+    ammo = (slots[..., it.COL["equipped"]] > 0) & it.is_ammunition(type_id)
     k = ops.first_true(ammo)
     quantity = it.pick(it.column(slots, "quantity"), k) - 1
     item_type, level = it.pick(type_id, k), it.pick(it.column(slots, "level"), k)
@@ -442,7 +430,7 @@ def _loot_items(victim, mine, received_so_far, k_player, owner, u, cfg: Config):
     v_level = victim[:, it.COL["level"]].astype(jnp.int32)
     k_type = mine[:, it.COL["type_id"]].astype(jnp.int32)
     k_level = mine[:, it.COL["level"]].astype(jnp.int32)
-    is_stack = (v_type >= it.WHETSTONE) & (v_type <= it.RUNES)
+    is_stack = it.is_ammunition(v_type)
     match = (v_type[:, None] == k_type[None, :]) & (v_level[:, None] == k_level[None, :])
     match &= (k_type > 0)[None, :] & is_stack[:, None]
     merge = occ & k_player & match.any(axis=-1)

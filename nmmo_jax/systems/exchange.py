@@ -47,10 +47,6 @@ def id_capacity(cfg: Config) -> int:
     return it.id_queue_capacity(cfg)
 
 
-def is_ammunition(item_type: jax.Array) -> jax.Array:
-    return (item_type >= it.WHETSTONE) & (item_type <= it.RUNES)
-
-
 def market_rows(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
     """(flat int32 [M], shown bool [M]): the inventory slot (player * C + slot) of each Market
     row, listed items in item-id order (SPEC 11), M = market_n_obs; rows past the listed items
@@ -125,7 +121,6 @@ def buy(state: WorldState, key, request: jax.Array, can_act: jax.Array, cfg: Con
     price = row[:, it.COL["listed_price"]]
     item_id, item_type = row[:, it.COL["id"]], row[:, it.COL["type_id"]]
     level, quantity = row[:, it.COL["level"]], row[:, it.COL["quantity"]]
-    ammo = is_ammunition(item_type)
     buyer = jnp.arange(n)
     valid = (
         wants
@@ -144,12 +139,7 @@ def buy(state: WorldState, key, request: jax.Array, can_act: jax.Array, cfg: Con
     else:
         earlier = buyer[None, :] < buyer[:, None]
     # the buyer's stack of the same ammunition, if any (its slot; C = none)
-    match = (
-        (it.column(slots, "type_id") == item_type[:, None])
-        & (it.column(slots, "level") == level[:, None])
-        & ammo[:, None]
-    )
-    stack_slot = ops.first_true(match)
+    stack_slot = it.stack_slot(slots, item_type, level)
     gold0, space0 = ent.gold[:n], it.space(slots)
     from_me = seller[None, :] == buyer[:, None]  # [i, j]: buyer j buys from buyer i
     same_item = item_id[None, :] == item_id[:, None]
@@ -164,15 +154,7 @@ def buy(state: WorldState, key, request: jax.Array, can_act: jax.Array, cfg: Con
         taken = (before & same_item).any(axis=1)
         return valid & ~taken & (gold >= price) & ((space > 0) | stack), stack
 
-    def body(carry):
-        rounds, ok, (new, _) = carry
-        return rounds + 1, new, resolve(new)
-
-    def again(carry):
-        rounds, ok, (new, _) = carry
-        return jnp.any(new != ok) & (rounds <= n)
-
-    _, ok, (_, stack) = jax.lax.while_loop(again, body, (jnp.int32(0), valid, resolve(valid)))
+    ok, stack = ops.fixed_point(resolve, valid, n)
     merge = ok & stack
     # A stack merged into and bought later in the order carries the merged quantity along.
     # [j, i]: buyer i merged into its stack before j's turn, and j bought that stack
@@ -282,7 +264,7 @@ def buy_mask(state: WorldState, market: jax.Array, shown: jax.Array, cfg: Config
     # inventory never holds two stacks of one type and level: receiving merges them)
     item_type, level = it.column(slots, "type_id"), it.column(slots, "level")
     bits = jnp.where(
-        is_ammunition(item_type) & (level < LEVEL_BITS),
+        it.is_ammunition(item_type) & (level < LEVEL_BITS),
         jnp.left_shift(jnp.uint32(1), jnp.clip(level, 0, LEVEL_BITS - 1).astype(jnp.uint32)),
         jnp.uint32(0),
     )
@@ -290,7 +272,7 @@ def buy_mask(state: WorldState, market: jax.Array, shown: jax.Array, cfg: Config
     m_level = market[:, it.COL["level"]].astype(jnp.int32)
     m_bit = jnp.left_shift(
         jnp.uint32(1), jnp.clip(m_level, 0, LEVEL_BITS - 1).astype(jnp.uint32)
-    ) * (is_ammunition(m_type) & (m_level < LEVEL_BITS))
+    ) * (it.is_ammunition(m_type) & (m_level < LEVEL_BITS))
     word = jnp.zeros(mask.shape, jnp.uint32)
     for t in (it.WHETSTONE, it.ARROW, it.RUNES):
         mine = jnp.where(item_type == t, bits, jnp.uint32(0)).sum(axis=1, dtype=jnp.uint32)

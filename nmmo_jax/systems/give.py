@@ -9,7 +9,7 @@ Order. The reference runs the bucket in the order of the action dict, players by
 player's Give before its GiveGold. A gift can depend on earlier gifts of the tick: the receiver's
 free slots and ammunition stacks change as it receives and gives, and a player's gold grows by
 the gold given to it before its turn. Both are resolved as fixed points of "succeeds given the
-gifts before it" (see systems/exchange.py), exactly, including the quantity a stack carries
+gifts before it" (ops.fixed_point), exactly, including the quantity a stack carries
 when gifts merged into it before it is given on.
 """
 
@@ -22,7 +22,6 @@ from nmmo_jax import items as it
 from nmmo_jax import ops, skills
 from nmmo_jax.config import Config
 from nmmo_jax.state import WorldState
-from nmmo_jax.systems.exchange import is_ammunition
 
 
 def n_targets(cfg: Config) -> int:
@@ -58,21 +57,6 @@ def _receivers(state: WorldState, giver_can_act, target, cfg: Config):
     return valid, r
 
 
-def _fixed_point(resolve, start, limit):
-    """Iterates `resolve` (ok -> (ok, extras)) from `start` until `ok` stops changing."""
-
-    def body(carry):
-        rounds, ok, (new, _) = carry
-        return rounds + 1, new, resolve(new)
-
-    def again(carry):
-        rounds, ok, (new, _) = carry
-        return jnp.any(new != ok) & (rounds <= limit)
-
-    _, ok, (_, extras) = jax.lax.while_loop(again, body, (jnp.int32(0), start, resolve(start)))
-    return ok, extras
-
-
 def give(state: WorldState, item_id, target, can_act, cfg: Config) -> WorldState:
     """Give of the item `item_id` [N] to entity slot `target` [N] (Give.call; SPEC 8).
 
@@ -90,17 +74,11 @@ def give(state: WorldState, item_id, target, can_act, cfg: Config) -> WorldState
     item_type, level = row[:, it.COL["type_id"]], row[:, it.COL["level"]]
     quantity = row[:, it.COL["quantity"]]
     valid &= found & (row[:, it.COL["equipped"]] == 0) & (row[:, it.COL["listed_price"]] == 0)
-    ammo = is_ammunition(item_type)
+    ammo = it.is_ammunition(item_type)
     sig = jnp.where(ammo, item_type * 256 + level, -1 - jnp.arange(n))  # unique if not ammo
     g = jnp.arange(n)
     # the receiver's own stack of the same ammunition at the start (its slot; C = none)
-    r_slots = slots[r]
-    match = (
-        (it.column(r_slots, "type_id") == item_type[:, None])
-        & (it.column(r_slots, "level") == level[:, None])
-        & ammo[:, None]
-    )
-    init_slot = ops.first_true(match)
+    init_slot = it.stack_slot(slots[r], item_type, level)
     init = init_slot < capacity
     space0 = it.space(slots)[r]
     before = g[None, :] < g[:, None]  # [g, h]: h acts before g
@@ -119,7 +97,7 @@ def give(state: WorldState, item_id, target, can_act, cfg: Config) -> WorldState
         space = space0 + (r_first & ok[r]) - taken
         return valid & ((space > 0) | stack), stack
 
-    ok, stack = _fixed_point(resolve, valid, n)
+    ok, stack = ops.fixed_point(resolve, valid, n)
     merged = ok & stack
     # where each merge goes: the receiver's initial stack, unless it was given away before this
     # turn; then the stack created by the first gift of the same ammunition after that
@@ -135,17 +113,9 @@ def give(state: WorldState, item_id, target, can_act, cfg: Config) -> WorldState
     )  # [g, h]: h merged into g's own stack before g gives it
 
     def carried(q):
-        return quantity + jnp.where(into_mine & to_init[None, :], q[None, :], 0).sum(axis=1)
+        return quantity + jnp.where(into_mine & to_init[None, :], q[None, :], 0).sum(axis=1), None
 
-    def q_body(carry):
-        rounds, q, new = carry
-        return rounds + 1, new, carried(new)
-
-    _, _, got = jax.lax.while_loop(
-        lambda c: jnp.any(c[1] != c[2]) & (c[0] <= n),
-        q_body,
-        (jnp.int32(0), quantity, carried(quantity)),
-    )
+    got, _ = ops.fixed_point(carried, quantity, n)
 
     # the receivers' new items: the j-th creating gift to a receiver takes its j-th free slot
     # after the receiver's own gift left
@@ -200,7 +170,7 @@ def give_gold(state: WorldState, amount_index, target, can_act, cfg: Config) -> 
         gold = gold0 + jnp.where(to_me & ok[None, :], amount[None, :], 0).sum(axis=1)
         return valid & (amount <= gold), None
 
-    ok, _ = _fixed_point(resolve, valid, n)
+    ok, _ = ops.fixed_point(resolve, valid, n)
     paid = jnp.where(ok, amount, 0)
     gold = (gold0 - paid).at[r].add(paid)
     ent = ent.replace(gold=ent.gold.at[:n].set(gold))

@@ -171,14 +171,9 @@ def _drop_items(state, u, fishes, takes, under, cfg: Config) -> WorldState:
         fits = wants & (it.space(slots) > 0)
         goes_in = fits
         if d == PRIMARY_DROP:
-            stack = (
-                it.occupied(slots)
-                & (slots[..., it.COL["type_id"]] == item_type[:, None])
-                & (slots[..., it.COL["level"]] == level[:, None])
-            )
-            stackable = (item_type >= it.WHETSTONE) & (item_type <= it.RUNES)
-            merges = fits & stackable & stack.any(axis=-1)
-            slots = it.add_field(slots, "quantity", ops.first_true(stack), 1, merges)
+            stack = it.stack_slot(slots, item_type, level)
+            merges = fits & (stack < slots.shape[1])
+            slots = it.add_field(slots, "quantity", stack, 1, merges)
             goes_in = fits & ~merges
         item = item.at[:, it.COL["id"]].set(new_ids[:, d].astype(jnp.int16))
         item = item.at[:, it.COL["acquired"]].set(received.astype(jnp.int16))
