@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from item_world import give, inventory
 
 import nmmo_jax as nj
 from nmmo_jax import items as it
@@ -113,25 +114,6 @@ def count(state, name, episode=True):
 
 def looted(state, item_type, min_level=1):
     return np.asarray(state.events.item_number("LOOT_ITEM", item_type, min_level))
-
-
-def give(state, cfg, pid, *specs):
-    """Gives player `pid` items (type, level) or (type, level, dict of scenario.give options)."""
-    for spec in specs:
-        item_type, level, *options = spec
-        state = scenario.give(state, cfg, pid, item_type, level, **(options[0] if options else {}))
-    return state
-
-
-def inventory(state, pid):
-    """Player `pid`'s occupied rows in item-id order, as dicts of the ItemState columns."""
-    slots = np.asarray(state.inventory.slots[pid - 1])
-    rows = [
-        {name: int(slot[it.COL[name]]) for name in it.ITEM_COLUMNS}
-        for slot in slots
-        if slot[it.COL["type_id"]] > 0
-    ]
-    return sorted(rows, key=lambda r: r["id"])
 
 
 def kinds(state, pid):

@@ -28,6 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from item_world import give
+from item_world import inventory as item_rows
 
 import nmmo_jax as nj
 from nmmo_jax import items as it
@@ -105,25 +107,9 @@ def run(cfg, state, key=None, steps=1, **chosen):
     return obs, state
 
 
-def give(state, cfg, pid, *specs):
-    """Gives player `pid` items (type, level) or (type, level, dict of scenario.give options)."""
-    for spec in specs:
-        item_type, level, *options = spec
-        state = scenario.give(state, cfg, pid, item_type, level, **(options[0] if options else {}))
-    return state
-
-
 def inventory(state, pid):
-    """Player `pid`'s occupied slots in item-id order, as dicts of the ItemState columns plus
-    `listing_tick`."""
-    slots = np.asarray(state.inventory.slots[pid - 1])
-    names = it.ITEM_COLUMNS + ("listing_tick",)
-    rows = [
-        {name: int(slot[it.COL[name]]) for name in names}
-        for slot in slots
-        if slot[it.COL["type_id"]] > 0
-    ]
-    return sorted(rows, key=lambda r: r["id"])
+    """Player `pid`'s items in id order, with their `listing_tick` too."""
+    return item_rows(state, pid, it.ITEM_COLUMNS + ("listing_tick",))
 
 
 def ids(state, pid):

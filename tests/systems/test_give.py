@@ -20,6 +20,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+from item_world import give, inventory
 
 import nmmo_jax as nj
 from nmmo_jax import items as it
@@ -71,25 +72,6 @@ def run(cfg, state, give=None, give_gold=None):
     act = nj.Env(cfg).actions(**{name: jnp.asarray(v, jnp.int32) for name, v in heads.items()})
     obs, state, *_ = _compiled_step(cfg)(jax.random.key(int(state.tick)), state, act)
     return obs, state
-
-
-def give(state, cfg, pid, *specs):
-    """Gives player `pid` items (type, level) or (type, level, dict of scenario.give options)."""
-    for spec in specs:
-        item_type, level, *options = spec
-        state = scenario.give(state, cfg, pid, item_type, level, **(options[0] if options else {}))
-    return state
-
-
-def inventory(state, pid):
-    """Player `pid`'s occupied slots in item-id order, as dicts of the ItemState columns."""
-    slots = np.asarray(state.inventory.slots[pid - 1])
-    rows = [
-        {name: int(slot[it.COL[name]]) for name in it.ITEM_COLUMNS}
-        for slot in slots
-        if slot[it.COL["type_id"]] > 0
-    ]
-    return sorted(rows, key=lambda r: r["id"])
 
 
 def ids(state, pid):

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from item_world import give, inventory
 
 import nmmo_jax as nj
 from nmmo_jax import items as it
@@ -84,26 +85,6 @@ def run(cfg, state, use=None, destroy=None, steps=1):
         key = jax.random.key(int(state.tick))
         obs, state, *_ = _compiled_step(cfg)(key, state, jnp.asarray(actions))
     return obs, state
-
-
-def give(state, cfg, pid, *specs):
-    """Gives player `pid` items (type, level) or (type, level, dict of give() options)."""
-    for spec in specs:
-        item_type, level, *options = spec
-        state = scenario.give(state, cfg, pid, item_type, level, **(options[0] if options else {}))
-    return state
-
-
-def inventory(state, pid):
-    """Player `pid`'s occupied rows, in Inventory row order (item-id order, SPEC 11), as dicts
-    of the ItemState columns."""
-    slots = np.asarray(state.inventory.slots[pid - 1])
-    slots = slots[np.argsort(np.where(slots[:, it.COL["type_id"]] > 0, slots[:, 0], 1 << 20))]
-    return [
-        {name: int(slot[it.COL[name]]) for name in it.ITEM_COLUMNS}
-        for slot in slots
-        if slot[it.COL["type_id"]] > 0
-    ]
 
 
 def ids(state, pid):
