@@ -44,6 +44,8 @@ import subprocess
 import sys
 import time
 
+from bench_env import _cpu_name  # bench/ is on the path when a script of it runs
+
 HERE = pathlib.Path(__file__).resolve()
 ROOT = HERE.parent.parent
 MODES = ("random", "policy", "forward")
@@ -421,16 +423,6 @@ def sweep(args) -> int:
         out.write_text(json.dumps(results, indent=1))
         print(f"wrote {out}")
     return 1 if failed else 0
-
-
-def _cpu_name() -> str:
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def main() -> int:
