@@ -187,6 +187,15 @@ class Config:
     market_n_obs: int = field(384, **_int_range(0, 4096))
     event_capacity: int = field(1024, **_int_range(1, 1 << 20))
 
+    # --- tasks (SPEC 14): the shape of an encoded task (nmmo_jax.task.encode)
+    task_nodes: int = field(4, **_int_range(1, 64))  # predicates, numbers and combinators
+    task_group_size: int = field(8, **_int_range(1, 4096))  # most members of a subject
+    # the Task observation: the reference's TASK_EMBED_DIM is 4096 (8 KB per agent per step);
+    # ours defaults to 64 (DEVIATIONS), set it to 4096 for the reference's width
+    task_embed_dim: int = field(64, **_int_range(0, 8192))
+    # KingoftheHill's seize target: the centre tile's holder is tracked (SPEC 14.3, 14.7)
+    seize_center: bool = field(False, **_bool())
+
     def __post_init__(self):
         for f in dataclasses.fields(self):
             _check_field(f, getattr(self, f.name))

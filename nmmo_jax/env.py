@@ -24,8 +24,17 @@ from nmmo_jax.state import (
 )
 from nmmo_jax.step import action_heads, noop_action, step_world
 from nmmo_jax.systems import fog, npc
+from nmmo_jax.task import engine
+from nmmo_jax.task.spec import P, TaskSpec, TaskTable, check_table, encode, table_fingerprint
 
-RESET_MAP_KEY, RESET_RESOURCE_KEY, RESET_SPAWN_KEY, RESET_RESILIENT_KEY, RESET_NPC_KEY = range(5)
+(
+    RESET_MAP_KEY,
+    RESET_RESOURCE_KEY,
+    RESET_SPAWN_KEY,
+    RESET_RESILIENT_KEY,
+    RESET_NPC_KEY,
+    RESET_TASK_KEY,
+) = range(6)
 
 
 class Env:
@@ -46,18 +55,28 @@ class Env:
                                   bool [] (horizon reached or every player dead)
     """
 
-    def __init__(self, cfg: Config | None = None):
+    def __init__(self, cfg: Config | None = None, tasks=None):
         if cfg is None:
             cfg = Config()
         if not isinstance(cfg, Config):
             raise ValueError(f"cfg must be an nmmo_jax.Config (got {type(cfg).__name__})")
         self.cfg = cfg
+        if tasks is None:
+            tasks = [TaskSpec(P.TickGE())]  # the default game's task (SPEC 13.4)
+        if not isinstance(tasks, TaskTable):
+            tasks = list(tasks)
+            if not tasks:
+                raise ValueError("tasks must hold at least one TaskSpec")
+            tasks = encode(tasks, cfg)
+        self.curriculum = check_table(tasks, cfg)
+        self.task_predicates = engine.used_predicates(self.curriculum)
+        self._key = (cfg, table_fingerprint(self.curriculum))
 
     def __hash__(self):
-        return hash((Env, self.cfg))
+        return hash((Env, self._key))
 
     def __eq__(self, other):
-        return isinstance(other, Env) and other.cfg == self.cfg
+        return isinstance(other, Env) and other._key == self._key
 
     # --- spaces
     @property
@@ -113,7 +132,18 @@ class Env:
         base = mapgen.place_resources(
             jax.random.fold_in(key, RESET_RESOURCE_KEY), pool[map_index], cfg
         )
-        return spawn_players(key, base, map_index, cfg)
+        state = spawn_players(key, base, map_index, cfg)
+        return self.assign_tasks(jax.random.fold_in(key, RESET_TASK_KEY), state)
+
+    def assign_tasks(self, key: jax.Array, state: WorldState) -> WorldState:
+        """`state` with a task for every player drawn from the curriculum (SPEC 14.5) and bound
+        to the players' teams (`state.entities.team`)."""
+        cfg = self.cfg
+        team = state.entities.team[: cfg.player_n]
+        table = engine.sample(key, self.curriculum, team, cfg)
+        table = engine.bind(table, team, cfg)
+        views = engine.uses_views(self.task_predicates)
+        return state.replace(tasks=engine.new_state(table, cfg, views))
 
     def step(self, key, state: WorldState, actions):
         cfg = self.cfg
@@ -123,17 +153,24 @@ class Env:
         alive = state.entities.alive[: cfg.player_n]
         died = alive_before & ~alive
         horizon_reached = state.tick >= cfg.horizon
-        survived_reward = jnp.where(state.tick <= cfg.horizon, 1.0 / cfg.horizon, 0.0)
-        # Frozen players get 0 (they cannot act); the dead get -1 (SPEC 13.4).
-        frozen = state.entities.freeze[: cfg.player_n] > 0
-        reward = jnp.where(alive & ~frozen, survived_reward, 0.0)
-        reward = jnp.where(died, -1.0, reward).astype(jnp.float32)
-        truncated = alive & horizon_reached
         info = {
             "alive": alive,
             "active": alive_before,
             "episode_over": horizon_reached | ~alive.any(),
         }
+        if state.tasks is None:
+            # a hand-built state without tasks: the default task's reward, TickGE(horizon)
+            task_reward = jnp.where(state.tick <= cfg.horizon, 1.0 / cfg.horizon, 0.0)
+        else:
+            tasks, task_reward, info["task"] = engine.evaluate(
+                state, state.tasks, alive_before, cfg, self.task_predicates
+            )
+            state = state.replace(tasks=tasks)
+        # Frozen players get 0 (they cannot act); the dead get -1 (SPEC 13.4).
+        frozen = state.entities.freeze[: cfg.player_n] > 0
+        reward = jnp.where(alive & ~frozen, task_reward, 0.0)
+        reward = jnp.where(died, -1.0, reward).astype(jnp.float32)
+        truncated = alive & horizon_reached
         return observe(state, cfg), state, reward, died, truncated, info
 
     def check_actions(self, actions) -> jax.Array:

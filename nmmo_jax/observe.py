@@ -74,6 +74,8 @@ class Observation:
     fog          int16  [N, D, D]     with PROVIDE_DEATH_FOG_OBS: round(death fog) on each tile
                                       of the window (SPEC 10; zeros while the fog is off); None
                                       without it
+    task         float16 [N, T]       the embedding of each agent's task (SPEC 11 Task; T =
+                                      task_embed_dim; zeros for a state without tasks)
     Agents that are dead see zeros and may only choose no-ops.
     """
 
@@ -86,6 +88,7 @@ class Observation:
     comm: jax.Array
     action_mask: ActionMask
     fog: jax.Array | None = None
+    task: jax.Array | None = None
 
     @property
     def tile(self) -> jax.Array:
@@ -206,7 +209,15 @@ def observe(state: WorldState, cfg: Config) -> Observation:
             comm=jnp.ones((n, comm.n_choices(cfg)), bool),
         ),
         fog=fog_window(state, cfg) if cfg.provide_death_fog_obs else None,
+        task=task_embedding(state, cfg),
     )
+
+
+def task_embedding(state: WorldState, cfg: Config) -> jax.Array:
+    """float16 [N, D]: each player's task embedding (SPEC 11 Task; zeros without tasks)."""
+    if state.tasks is None:
+        return jnp.zeros((cfg.player_n, cfg.task_embed_dim), jnp.float16)
+    return state.tasks.table.embedding
 
 
 def fog_window(state: WorldState, cfg: Config) -> jax.Array:

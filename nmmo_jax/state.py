@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -181,6 +183,8 @@ class WorldState:
     events        EventLog
     npcs          NpcState (the NPC manager: ids, respawn dangers, datastore rows)
     fog           float16 [S, S], the death fog (systems/fog.py); None when it is off
+    tasks         the players' tasks and their progress (task.engine.TaskState); None in a
+                  hand-built state (the step then pays the default task's reward)
     """
 
     tick: jax.Array
@@ -191,6 +195,7 @@ class WorldState:
     events: EventLog
     npcs: NpcState
     fog: jax.Array | None = None
+    tasks: Any = None
 
     @property
     def n_players(self) -> int:

@@ -1,0 +1,240 @@
+"""Task progress and rewards inside the compiled step (SPEC 13.4, 14.3-14.5).
+
+Every player carries one task: a row of the TaskTable (`spec.py`), bound to ids when it is
+assigned (`bind`): a subject left out becomes the agent (or its team, for `reward_to="team"`),
+target roles ("left_team", "all_foes", ...) become player masks. A team task is one copy per
+member; the copies have the same subject and so the same progress, which gives every member
+the team task's reward, as the reference's single shared task does.
+
+After each step `evaluate` computes all tasks in one pass: every leaf of every task is a
+predicate of a subject, vmapped over (task, node); the predicates the table can contain are
+evaluated for every leaf and the leaf's own is selected. Under `vmap` a `lax.switch` on the
+predicate id would run every branch as well (a batched index turns it into a select), so the
+one pass costs the same and keeps the code simple; what makes it cheap is that only the
+predicates that can occur are traced at all (`Env` collects them from the curriculum, so the
+default TickGE task reads the tick and nothing else). Then the combinators run node by node,
+and the task classes turn progress into rewards.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from nmmo_jax.config import Config
+from nmmo_jax.state import WorldState
+from nmmo_jax.task import predicates as preds
+from nmmo_jax.task import spec as enc
+from nmmo_jax.task.features import TaskMemory, empty_memory, features, remember
+from nmmo_jax.task.query import Args, Query
+
+
+@struct.dataclass
+class TaskState:
+    """The players' tasks and their progress (N = player_n).
+
+    table         TaskTable [N]   each player's task, bound to ids
+    progress      float32 [N]     the progress at the last evaluation (SPEC 14.4)
+    completed     bool [N]
+    completed_tick int32 [N]      the tick of completion (0 = not completed)
+    max_progress  float32 [N]
+    timer         int32 [N]       HoldDurationTask: consecutive ticks with value 1
+    memory        TaskMemory      what the predicates remember (views, the seize tile)
+    """
+
+    table: enc.TaskTable
+    progress: jax.Array
+    completed: jax.Array
+    completed_tick: jax.Array
+    max_progress: jax.Array
+    timer: jax.Array
+    memory: TaskMemory
+
+
+def used_predicates(table: enc.TaskTable) -> tuple[int, ...]:
+    """The predicate ids a (concrete) table's leaves name: the ones `evaluate` traces."""
+    import numpy as np
+
+    op, pred = np.asarray(table.op), np.asarray(table.pred)
+    return tuple(sorted({int(p) for p in pred[op == enc.LEAF]}))
+
+
+def new_state(table: enc.TaskTable, cfg: Config, views: bool) -> TaskState:
+    """Fresh progress for a bound table [N]; `views`: keep what players saw."""
+    n = cfg.player_n
+    zeros = jnp.zeros(n, jnp.float32)
+    return TaskState(
+        table=table,
+        progress=zeros,
+        completed=jnp.zeros(n, bool),
+        completed_tick=jnp.zeros(n, jnp.int32),
+        max_progress=zeros,
+        timer=jnp.zeros(n, jnp.int32),
+        memory=empty_memory(cfg, views),
+    )
+
+
+def sample(key: jax.Array, curriculum: enc.TaskTable, team: jax.Array, cfg: Config):
+    """A TaskTable [N]: one row of `curriculum` per player, drawn by sampling weight (with
+    replacement, SPEC 14.5): per player for agent tasks, per team (every member the same row)
+    for team tasks. Unbound: pass it to `bind`."""
+    n = cfg.player_n
+    logits = jnp.log(jnp.asarray(curriculum.weight, jnp.float32))
+    draws = jax.random.categorical(key, logits, shape=(n,))
+    per_team = jnp.asarray(curriculum.reward_to)[draws[team]] == enc.REWARD_TO["team"]
+    rows = jnp.where(per_team, draws[team], draws)
+    return jax.tree.map(lambda column: jnp.asarray(column)[rows], curriculum)
+
+
+def bind(table: enc.TaskTable, team: jax.Array, cfg: Config) -> enc.TaskTable:
+    """Row a of `table` [N] as agent a's task: subjects left out become the agent (or its team
+    for reward_to team, the first task_group_size members by id), target roles become masks
+    over players (SPEC 14.5; team order = team id, the leader = the lowest id)."""
+    n, g = cfg.player_n, cfg.task_group_size
+    ids = jnp.arange(1, n + 1)
+    same_team = team[:, None] == team[None, :]  # [N, N]
+    n_teams = team.max() + 1
+    leader = ~(same_team & (ids[None, :] < ids[:, None])).any(axis=1)  # no lower id in the team
+    # the first g members of each agent's team, by id
+    rank = jnp.cumsum(same_team, axis=1) - 1
+    place = jnp.where(same_team & (rank < g), rank, g)
+    team_ids = jnp.zeros((n, g + 1), jnp.int32).at[jnp.arange(n)[:, None], place].set(ids)[:, :g]
+    own = jnp.zeros((n, g), jnp.int32).at[:, 0].set(ids)
+    team_task = (table.reward_to == enc.REWARD_TO["team"])[:, None, None]
+    assignee_ids = jnp.where(team_task, team_ids[:, None, :], own[:, None, :])  # [N, 1, G]
+    by_assignee = (table.subject_kind == enc.SUBJECT_ASSIGNEE)[..., None]
+    subject = jnp.where(by_assignee, assignee_ids, table.subject)
+
+    def team_mask(t):  # [N, N]: players of team t[a] for each agent a
+        return team[None, :] == t[:, None]
+
+    left, right = (team + 1) % n_teams, (team - 1) % n_teams
+    roles = {
+        "left_team": team_mask(left),
+        "left_team_leader": team_mask(left) & leader[None, :],
+        "right_team": team_mask(right),
+        "right_team_leader": team_mask(right) & leader[None, :],
+        "my_team_leader": same_team & leader[None, :],
+        "all_foes": ~same_team,
+        "all_foe_leaders": ~same_team & leader[None, :],
+    }
+    target = table.target
+    for role, mask in roles.items():
+        chosen = (table.target_kind == enc.TARGET_ROLES[role])[..., None]
+        target = jnp.where(chosen, mask[:, None, :], target)
+    return table.replace(
+        subject_kind=jnp.zeros_like(table.subject_kind),
+        subject=subject.astype(jnp.int32),
+        target_kind=jnp.zeros_like(table.target_kind),
+        target=target,
+    )
+
+
+def uses_views(used: tuple[int, ...]) -> bool:
+    return any(preds.definition(p).views for p in used)
+
+
+def leaf_values(f, table: enc.TaskTable, cfg: Config, used: tuple[int, ...]) -> jax.Array:
+    """float32 [A, L]: every leaf's predicate value, clamped to [0, 1] (0 for other nodes)."""
+    if not used:
+        return jnp.zeros(table.op.shape, jnp.float32)
+
+    def one(pred, args, subject, target):
+        q = Query(f, subject - 1, target, cfg)
+        values = []
+        for pid in used:
+            d = preds.definition(pid)
+            value = jnp.asarray(d.fn(q, Args(d.params, args)), jnp.float32)
+            values.append(jnp.clip(jnp.nan_to_num(value), 0.0, 1.0))
+        if len(values) == 1:
+            return jnp.where(pred == used[0], values[0], 0.0)
+        return jnp.select([pred == pid for pid in used], values, 0.0)
+
+    def flat(x):
+        return x.reshape((-1,) + x.shape[2:])
+
+    values = jax.vmap(one)(
+        flat(table.pred), flat(table.args), flat(table.subject), flat(table.target)
+    )
+    return values.reshape(table.op.shape)
+
+
+def combine(table: enc.TaskTable, leaves: jax.Array) -> jax.Array:
+    """float32 [A]: the root value of each task's node program (SPEC 14.3: AND = min, OR =
+    max, NOT = 1 - a, ADD, SUB, MUL clamped to [0, 1]; numbers are not clamped)."""
+    a, n_nodes = table.op.shape
+    rows = jnp.arange(a)
+    values = jnp.zeros((a, n_nodes), jnp.float32)
+    for k in range(n_nodes):
+        op = table.op[:, k]
+        left = values[rows, table.left[:, k]]
+        right = values[rows, table.right[:, k]]
+        combined = jnp.select(
+            [op == enc.AND, op == enc.OR, op == enc.NOT, op == enc.ADD, op == enc.SUB],
+            [
+                jnp.minimum(left, right),
+                jnp.maximum(left, right),
+                1.0 - left,
+                left + right,
+                left - right,
+            ],
+            left * right,
+        )
+        node = jnp.where(
+            op == enc.LEAF,
+            leaves[:, k],
+            jnp.where(op == enc.CONST, table.const[:, k], jnp.clip(combined, 0.0, 1.0)),
+        )
+        values = values.at[:, k].set(jnp.where(op == enc.NONE, 0.0, node))
+    return jnp.clip(values[:, -1], 0.0, 1.0)
+
+
+def progress_values(state: WorldState, tasks: TaskState, cfg: Config, used) -> tuple:
+    """(value float32 [N], memory): each player's task value after a step."""
+    memory = tasks.memory
+    if uses_views(used) or cfg.seize_center:
+        memory = remember(memory, state, cfg, views=uses_views(used))
+    f = features(state, memory, cfg)
+    return combine(tasks.table, leaf_values(f, tasks.table, cfg, used)), memory
+
+
+def evaluate(state: WorldState, tasks: TaskState, active: jax.Array, cfg: Config, used):
+    """(tasks, reward float32 [N], info): the task rewards of a step (SPEC 14.4). `active`
+    [N]: the players current in this step (alive at its start); the others' tasks are not
+    evaluated and give 0."""
+    value, memory = progress_values(state, tasks, cfg, used)
+    table = tasks.table
+    kind = table.kind
+    completed = tasks.completed
+    # Task: the increase of progress, nothing after completion
+    task_progress = jnp.where(completed, tasks.progress, value)
+    task_reward = jnp.where(completed, 0.0, value - tasks.progress)
+    # HoldDurationTask: consecutive ticks with value 1 over the duration; 1 on completion
+    timer = jnp.where(value >= 1.0, tasks.timer + 1, 0)
+    timer = jnp.where(completed, tasks.timer, timer)
+    hold = jnp.maximum(table.hold, 1)
+    hold_progress = jnp.where(completed, tasks.progress, timer / hold)
+    finishing = ~completed & (hold_progress >= 1.0)
+    hold_reward = jnp.where(
+        completed, 0.0, jnp.where(finishing, 1.0, hold_progress - tasks.progress)
+    )
+    is_hold = kind == enc.TASK_KINDS["HoldDurationTask"]
+    is_ongoing = kind == enc.TASK_KINDS["OngoingTask"]
+    progress = jnp.where(is_hold, hold_progress, jnp.where(is_ongoing, value, task_progress))
+    reward = jnp.where(is_hold, hold_reward, jnp.where(is_ongoing, value, task_reward))
+    reward = (reward * table.multiplier).astype(jnp.float32)
+    now_completed = completed | (progress >= 1.0)
+    progress = jnp.where(active, progress, tasks.progress).astype(jnp.float32)
+    now_completed = jnp.where(active, now_completed, completed)
+    tasks = tasks.replace(
+        progress=progress,
+        completed=now_completed,
+        completed_tick=jnp.where(now_completed & ~completed, state.tick, tasks.completed_tick),
+        max_progress=jnp.maximum(tasks.max_progress, progress),
+        timer=jnp.where(active & is_hold, timer, tasks.timer).astype(jnp.int32),
+        memory=memory,
+    )
+    reward = jnp.where(active, reward, 0.0)
+    info = {"progress": progress, "completed": now_completed, "reward": reward}
+    return tasks, reward, info

@@ -1,0 +1,146 @@
+"""A subject's view of the game: what a predicate reads (SPEC 14.1-14.3).
+
+A predicate is written for one subject, as a `jnp` function of a `Query` and its arguments;
+the task engine vmaps it over every task of every agent. `Query` mirrors the reference's
+GroupView: entity columns of the *alive* members, their items, their episode events (dead
+members' events still count), what they saw, where they spawned.
+
+Members are a fixed-size list of player slots (`-1` = empty), so reading a column is one small
+gather per subject rather than a reduction over all players.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import jax
+import jax.numpy as jnp
+
+from nmmo_jax import events as ev
+from nmmo_jax.config import Config
+from nmmo_jax.task.features import FEATURE, Features
+
+
+class Args:
+    """A predicate's arguments by name: `args.level` is a float32 scalar."""
+
+    def __init__(self, names: tuple[str, ...], values: jax.Array):
+        self._names = names
+        self._values = values
+
+    def __getattr__(self, name: str) -> jax.Array:
+        try:
+            return self._values[self._names.index(name)]
+        except ValueError:
+            raise AttributeError(f"no argument {name!r} (arguments: {self._names})") from None
+
+    def int(self, name: str) -> jax.Array:
+        """The argument rounded to int32 (ids, levels, counts)."""
+        return jnp.round(getattr(self, name)).astype(jnp.int32)
+
+
+class Query:
+    """The members of one subject and the world, for one predicate evaluation.
+
+    members  int32 [G]   player slots (player id - 1), -1 = empty place
+    target   bool  [N]   the predicate's target group (CheckAgentStatus, CanSeeGroup, ...)
+    """
+
+    def __init__(self, f: Features, members: jax.Array, target: jax.Array, cfg: Config):
+        self.f = f
+        self.cfg = cfg
+        self.members = members
+        self.target = target
+        self.valid = members >= 0
+        self.slot = jnp.clip(members, 0, cfg.player_n - 1)
+
+    # --- membership
+    @property
+    def tick(self) -> jax.Array:
+        return self.f.tick
+
+    @cached_property
+    def rows(self) -> jax.Array:
+        """int32 [G, F]: the members' rows of the feature table (one gather)."""
+        return self.f.table[self.slot]
+
+    def feature(self, name: str) -> jax.Array:
+        """int32 [G]: a column of FEATURE_COLUMNS for each member (0 for empty places)."""
+        return jnp.where(self.valid, self.rows[:, FEATURE[name]], 0)
+
+    @cached_property
+    def size(self) -> jax.Array:
+        """int32 []: the number of members (alive or not), the reference's `len(subject)`."""
+        return self.valid.sum().astype(jnp.int32)
+
+    @cached_property
+    def alive(self) -> jax.Array:
+        """bool [G]: members alive now (the reference's live entity rows)."""
+        return self.valid & (self.rows[:, FEATURE["alive"]] > 0)
+
+    # --- entity columns of the alive members (SPEC 14.1: dead members are absent)
+    def column(self, name: str) -> jax.Array:
+        """int32 [G]: an entity column (`"health"`, `"gold"`, `"melee_level"`, ...) of the alive
+        members, 0 for the others; reduce it under `alive`."""
+        return jnp.where(self.alive, self.rows[:, FEATURE[name]], 0)
+
+    # --- events of the episode (every member, dead or alive)
+    def event_count(self, code: jax.Array) -> jax.Array:
+        """int32 [G]: how often each member logged event `code` (an event code, SPEC 14.6)."""
+        codes = jnp.asarray(list(ev.EVENT_CODES.values()))
+        first = FEATURE["event_" + next(iter(ev.EVENT_CODES))]
+        index = jnp.argmax(codes == code)
+        known = (codes == code).any()
+        counts = jax.lax.dynamic_index_in_dim(self.rows, first + index, axis=1, keepdims=False)
+        return jnp.where(self.valid & known, counts, 0)
+
+    def item_events(self, name: str, item_type: jax.Array, level: jax.Array) -> jax.Array:
+        """int32 [G]: each member's sum of the `number` field of item events `name` (e.g.
+        "HARVEST_ITEM") of `item_type` with level >= `level`."""
+        key = ev.item_key(name, item_type)
+        known = key < ev.N_ITEM_KEYS
+        per_level = self.f.items[self.slot, jnp.minimum(key, ev.N_ITEM_KEYS - 1)]  # [G, L]
+        return jnp.where(self.valid & known, _from_level(per_level, level), 0)
+
+    def owned(self, item_type: jax.Array, level: jax.Array) -> jax.Array:
+        """int32 [G]: quantity each alive member owns of `item_type` at level >= `level`."""
+        return self._by_type(self.f.owned, item_type, level)
+
+    def equipped(self, item_type: jax.Array, level: jax.Array) -> jax.Array:
+        """int32 [G]: items of `item_type` at level >= `level` each alive member has equipped."""
+        return self._by_type(self.f.equipped, item_type, level)
+
+    def _by_type(self, table, item_type, level):
+        types = table.shape[1]
+        inside = (item_type >= 0) & (item_type < types)
+        per_level = table[self.slot, jnp.clip(item_type, 0, types - 1)]
+        return jnp.where(self.alive & inside, _from_level(per_level, level), 0)
+
+    def kills(self, npc: jax.Array, level: jax.Array) -> jax.Array:
+        """int32 [G]: each member's kills of NPCs (`npc` true) or players, victim level >= level."""
+        per_level = self.f.kills[self.slot, jnp.where(npc, 1, 0)]  # [G, KL]
+        levels = jnp.arange(per_level.shape[-1])
+        return jnp.where(self.valid, jnp.where(levels >= level, per_level, 0).sum(-1), 0)
+
+    # --- views (the members' last live observations)
+    def saw_material(self, material: jax.Array) -> jax.Array:
+        """bool [G]: the member's window showed `material`."""
+        seen = self.f.memory.seen_material[self.slot]
+        inside = (material >= 0) & (material < seen.shape[-1])
+        return self.valid & inside & jnp.take(seen, jnp.clip(material, 0, seen.shape[-1] - 1), 1)
+
+    def saw(self, targets: jax.Array) -> jax.Array:
+        """bool [G]: the member's view held one of the players of `targets` (bool [N])."""
+        seen = self.f.memory.seen[self.slot, : self.cfg.player_n]
+        return self.valid & (seen & targets[None, :]).any(axis=1)
+
+    @property
+    def player_alive(self) -> jax.Array:
+        """bool [N]: every player alive now (the reference's `gs.alive_agents`)."""
+        return self.f.alive
+
+
+def _from_level(per_level: jax.Array, level: jax.Array) -> jax.Array:
+    """Sum of `per_level` [..., L] (index = level - 1) over levels >= `level`."""
+    levels = jnp.arange(1, per_level.shape[-1] + 1)
+    return jnp.where(levels >= level, per_level, 0).sum(-1)
