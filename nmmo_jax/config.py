@@ -196,6 +196,12 @@ class Config:
     # KingoftheHill's seize target: the centre tile's holder is tracked (SPEC 14.3, 14.7)
     seize_center: bool = field(False, **_bool())
 
+    # --- teams (SPEC 3.1, 14.5, 14.7; nmmo_jax.systems.teams): 0 = every player alone (the
+    # reference's TEAMS None); else the reference's make_teams(PLAYER_N, team_n), each team
+    # spawning together on its own edge tile
+    team_n: int = field(0, **_int_range(0, 4096))
+    team_leader_cull: bool = field(False, **_bool())  # ProtectTheKing: a team dies with its leader
+
     def __post_init__(self):
         for f in dataclasses.fields(self):
             _check_field(f, getattr(self, f.name))
@@ -220,6 +226,15 @@ class Config:
                 f"player_n must be in [1, 4 * map_center = {4 * self.map_center}] "
                 f"(players spawn on the {4 * self.map_center} edge tiles; got {self.player_n})"
             )
+        if self.team_n > self.player_n:
+            raise ValueError(f"team_n must be in [0, player_n={self.player_n}] (got {self.team_n})")
+        if self.team_n and not self.map_center > 4 * ((self.team_n + 3) // 4):
+            raise ValueError(
+                f"team_n={self.team_n} teams do not fit on the edge: map_center must exceed "
+                f"4 * ceil(team_n / 4) (SPEC 3.1; got map_center={self.map_center})"
+            )
+        if self.team_leader_cull and not self.team_n:
+            raise ValueError("team_leader_cull needs teams: set team_n > 0")
         thresholds = self.progression_exp_threshold
         if (
             not isinstance(thresholds, tuple)

@@ -23,7 +23,7 @@ from nmmo_jax.state import (
     empty_npcs,
 )
 from nmmo_jax.step import action_heads, noop_action, step_world
-from nmmo_jax.systems import fog, npc
+from nmmo_jax.systems import fog, npc, teams
 from nmmo_jax.task import engine
 from nmmo_jax.task.spec import P, TaskSpec, TaskTable, check_table, encode, table_fingerprint
 
@@ -267,7 +267,10 @@ def spawn_players(
     datastore rows come before the players'), unless `npcs` is False (then NPC rows are empty
     and the players' datastore rows are 1..N)."""
     n = cfg.player_n
-    row, col = mapgen.spawn_positions(jax.random.fold_in(key, RESET_SPAWN_KEY), cfg)
+    if cfg.team_n:
+        row, col = teams.team_spawn_positions(jax.random.fold_in(key, RESET_SPAWN_KEY), cfg)
+    else:
+        row, col = mapgen.spawn_positions(jax.random.fold_in(key, RESET_SPAWN_KEY), cfg)
 
     n_resilient = (
         round(cfg.resource_resilient_population * n) if cfg.resource_damage_reduction > 0 else 0
@@ -296,6 +299,7 @@ def spawn_players(
         resilient=players(resilient, bool),
         spawn_row=players(row),
         spawn_col=players(col),
+        team=ent.team.at[:n].set(jnp.asarray(teams.team_of(cfg))),
         **skills,
     )
     size = cfg.map_size

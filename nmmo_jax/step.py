@@ -19,6 +19,7 @@ from nmmo_jax.systems import (
     movement,
     npc,
     survival,
+    teams,
 )
 
 
@@ -148,6 +149,8 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
         state = comm.comm(state, actions[:, HEAD_INDEX["comm"]], can_move[:n], cfg)
     alive_before = state.entities.alive
     state = survival.cull(state)
+    if cfg.team_leader_cull:
+        state = teams.cull_with_leaders(state, alive_before, cfg)
     died = alive_before & ~state.entities.alive
     state = state.replace(events=state.events.record("AGENT_CULLED", died[:n]))
     if cfg.item_system_enabled:
