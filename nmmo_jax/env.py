@@ -25,6 +25,7 @@ from nmmo_jax.state import (
 from nmmo_jax.step import action_heads, noop_action, step_world
 from nmmo_jax.systems import fog, npc, teams
 from nmmo_jax.task import engine
+from nmmo_jax.task import predicates as preds
 from nmmo_jax.task.spec import P, TaskSpec, TaskTable, check_table, encode, table_fingerprint
 
 (
@@ -138,10 +139,34 @@ class Env:
     def assign_tasks(self, key: jax.Array, state: WorldState) -> WorldState:
         """`state` with a task for every player drawn from the curriculum (SPEC 14.5) and bound
         to the players' teams (`state.entities.team`)."""
+        table = engine.sample(
+            key, self.curriculum, state.entities.team[: self.cfg.player_n], self.cfg
+        )
+        return self.set_tasks(state, table)
+
+    def set_tasks(self, state: WorldState, tasks) -> WorldState:
+        """`state` with player i given task i of `tasks` (a list of player_n TaskSpecs, or an
+        encoded TaskTable [player_n]), bound to the teams, progress from zero: the reference's
+        `make_task_fn`. Its predicates must be among the curriculum's (`task_predicates`),
+        which are the only ones the compiled step evaluates."""
         cfg = self.cfg
-        team = state.entities.team[: cfg.player_n]
-        table = engine.sample(key, self.curriculum, team, cfg)
-        table = engine.bind(table, team, cfg)
+        if isinstance(tasks, (list, tuple)):
+            tasks = check_table(encode(tasks, cfg), cfg)
+        if not isinstance(tasks.kind, jax.core.Tracer):
+            if len(tasks.kind) != cfg.player_n:
+                raise ValueError(
+                    f"tasks must hold player_n={cfg.player_n} rows (got {len(tasks.kind)})"
+                )
+            missing = set(engine.used_predicates(tasks)) - set(self.task_predicates)
+            if missing:
+                names = sorted(preds.definition(p).name for p in missing)
+                raise ValueError(
+                    f"tasks use predicates {names} that the Env's curriculum does not contain; "
+                    f"build the Env with tasks= including them"
+                )
+        table = engine.bind(
+            jax.tree.map(jnp.asarray, tasks), state.entities.team[: cfg.player_n], cfg
+        )
         views = engine.uses_views(self.task_predicates)
         return state.replace(tasks=engine.new_state(table, cfg, views))
 
