@@ -259,7 +259,12 @@ class TaskSpec:
 
     @property
     def name(self) -> str:
-        return f"({self.task_cls}_eval_fn:{self.expr}_reward_to:{self.reward_to})"
+        """`(<TaskCls>_eval_fn:<expression>_reward_to:<x>)`, with the hold duration and the
+        multiplier when they are set (the reference's spec names leave them out)."""
+        extra = f"_hold_duration:{self.hold_duration}" if self.hold_duration else ""
+        if self.reward_multiplier != 1.0:
+            extra += f"_reward_multiplier:{self.reward_multiplier}"
+        return f"({self.task_cls}_eval_fn:{self.expr}_reward_to:{self.reward_to}{extra})"
 
 
 @struct.dataclass
