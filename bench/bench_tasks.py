@@ -12,6 +12,8 @@ leaf read, bench_env.py's Rollout), each compiled once and timed over `--repeats
   heavy    the reference benchmark's heavy set (bench/reference_nmmo.py heavy_task_specs): 16
            built-in predicates (CountEvent, HarvestItem, DefeatEntity, AttainSkill, OwnItem,
            EquipItem, FullyArmed, CanSeeTile, ...), one drawn per player
+  heavy-switch  the same, each leaf evaluating only its own predicate through a lax.switch in
+           a sequential lax.map (engine.leaf_values_switch) instead of the one-pass select
 Prints us per env-step, agent-steps/s, compile seconds, and the overhead against `none`.
 """
 
@@ -53,7 +55,7 @@ def main() -> int:
     parser.add_argument("--chunk", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--preset", default="medium")
-    parser.add_argument("--variants", default="none,default,heavy")
+    parser.add_argument("--variants", default="none,default,heavy,heavy-switch")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
 
@@ -61,6 +63,7 @@ def main() -> int:
 
     import nmmo_jax as nj
     from nmmo_jax.rollout import Rollout
+    from nmmo_jax.task import engine
 
     class GameAlone(nj.Env):
         """The same game without task state: the step pays the default reward formula."""
@@ -73,9 +76,11 @@ def main() -> int:
         "none": lambda: GameAlone(cfg),
         "default": lambda: nj.Env(cfg),
         "heavy": lambda: nj.Env(cfg, tasks=heavy_specs()),
+        "heavy-switch": lambda: nj.Env(cfg, tasks=heavy_specs()),
     }
     results = {}
     for name in args.variants.split(","):
+        engine.LEAF_MODE = "switch" if name.endswith("-switch") else "select"
         rollout = Rollout(envs[name](), args.envs, args.chunk, "random")
         start = time.perf_counter()
         carry = rollout.init(jax.random.key(0))

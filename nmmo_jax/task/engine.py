@@ -160,6 +160,50 @@ def leaf_values(f, table: enc.TaskTable, cfg: Config, used: tuple[int, ...]) -> 
     return values.reshape(table.op.shape)
 
 
+def leaf_values_switch(f, table: enc.TaskTable, cfg: Config, used: tuple[int, ...]):
+    """`leaf_values` by a `lax.switch` per leaf inside a sequential `lax.map`: each leaf runs
+    only its own predicate, one leaf after another. Kept to measure against the one-pass
+    select (bench/bench_tasks.py --variants heavy,heavy-switch); not used by the step."""
+    if not used:
+        return jnp.zeros(table.op.shape, jnp.float32)
+    def branch(pid):
+        d = preds.definition(pid)
+
+        def run(args, subject, target):
+            value = jnp.asarray(d.fn(Query(f, subject - 1, target, cfg), Args(d.params, args)))
+            return jnp.clip(jnp.nan_to_num(value.astype(jnp.float32)), 0.0, 1.0)
+
+        return run
+
+    branches = [branch(pid) for pid in used]
+    lookup = (
+        jnp.zeros(max(used) + 1, jnp.int32)
+        .at[jnp.asarray(used)]
+        .set(jnp.arange(len(used), dtype=jnp.int32))
+    )
+
+    def one(leaf):
+        pred, args, subject, target = leaf
+        known = (pred <= max(used)) & jnp.isin(pred, jnp.asarray(used))
+        value = jax.lax.switch(
+            lookup[jnp.clip(pred, 0, max(used))], branches, args, subject, target
+        )
+        return jnp.where(known, value, 0.0)
+
+    def flat(x):
+        return x.reshape((-1,) + x.shape[2:])
+
+    leaves = (flat(table.pred), flat(table.args), flat(table.subject), flat(table.target))
+    return jax.lax.map(one, leaves).reshape(table.op.shape)
+
+
+# The leaf evaluation the step uses: "select" (all possible predicates vectorised over every
+# leaf, then each leaf's own picked) or "switch" (leaf_values_switch). Measured on the heavy set
+# of 16 predicates, 4 envs x 128 players (bench/RESULTS.md, issue 15): see LEAF_MODES' choice.
+LEAF_MODES = {"select": leaf_values, "switch": leaf_values_switch}
+LEAF_MODE = "select"
+
+
 def combine(table: enc.TaskTable, leaves: jax.Array) -> jax.Array:
     """float32 [A]: the root value of each task's node program (SPEC 14.3: AND = min, OR =
     max, NOT = 1 - a, ADD, SUB, MUL clamped to [0, 1]; numbers are not clamped)."""
@@ -196,7 +240,8 @@ def progress_values(state: WorldState, tasks: TaskState, cfg: Config, used) -> t
     if uses_views(used) or cfg.seize_center:
         memory = remember(memory, state, cfg, views=uses_views(used))
     f = features(state, memory, cfg)
-    return combine(tasks.table, leaf_values(f, tasks.table, cfg, used)), memory
+    leaves = LEAF_MODES[LEAF_MODE](f, tasks.table, cfg, used)
+    return combine(tasks.table, leaves), memory
 
 
 def evaluate(state: WorldState, tasks: TaskState, active: jax.Array, cfg: Config, used):

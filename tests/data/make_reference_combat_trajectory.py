@@ -332,17 +332,10 @@ def choose_use(o, me, u, t):
     return use
 
 
-def main():
-    tmp = tempfile.TemporaryDirectory()
-    os.chdir(tmp.name)  # nmmo reads PATH_CWD = os.getcwd() at import time
-    import nmmo
+def combat_config(path_cwd):
+    """The recording's config: Default without NPCs, regrowth and weapon drops (docstring);
+    imports nmmo, so call it from the temporary working directory."""
     from nmmo.core import config as nc
-    from nmmo.entity.entity import EntityState
-    from nmmo.entity.player import Player
-    from nmmo.lib import material
-    from nmmo.lib.event_log import EventState
-    from nmmo.systems import item as nitem
-    from nmmo.systems.item import ItemState
 
     class Combat(nc.Default):
         NPC_N = 0
@@ -355,7 +348,81 @@ def main():
         WEAPON_DROP_PROB = 0.0
 
     cfg = Combat()
-    cfg.set("PATH_CWD", tmp.name)
+    cfg.set("PATH_CWD", path_cwd)
+    return cfg
+
+
+def give_initial_items(realm, n):
+    """Gives every agent, in increasing id, its `initial_items`; returns how many were given."""
+    from nmmo.systems import item as nitem
+
+    item_rng = np.random.default_rng(ITEM_SEED)
+    given = 0
+    for a in range(1, n + 1):
+        player = realm.players[a]
+        for name, level, quantity in initial_items(item_rng.random(16)):
+            it = getattr(nitem, name)(realm, level)
+            if quantity > 1:
+                it.quantity.update(quantity)
+            assert player.inventory.receive(it)
+            given += 1
+    return given
+
+
+def choose_actions(obs, realm, u, t, prev_target, rows):
+    """The policy for step t + 1 (docstring): the action dict of the live agents in increasing
+    id, from their observations `obs` and the draws u [N, 16]; writes the recorded action rows
+    into `rows` [N, 6] and the targets into `prev_target`. Returns (action dict, the number of
+    Attack rows sent outside the mask)."""
+    n = len(rows)
+    action_dict = {}
+    unmasked = 0
+    held = {b: len(p.inventory.items) for b, p in realm.players.items()}
+    for a in range(1, n + 1):  # increasing agent id
+        if a not in realm.players:
+            continue
+        o, ua = obs[a], u[a - 1]
+        me = o["Entity"][o["Entity"][:, 0] == o["AgentId"]][0].astype(np.int64)
+        move = choose_move(o, me, ua)
+        act = {"Move": {"Direction": move}}
+        rows[a - 1, 0] = move
+        attack = choose_attack(o, me, ua, prev_target.get(a), held)
+        if attack is not None:
+            style, row = attack
+            target_id = int(o["Entity"][row, 0])
+            assert target_id != 0
+            act["Attack"] = {"Style": style, "Target": row}
+            rows[a - 1, 1:4] = style, target_id, row
+            prev_target[a] = target_id
+            if o["ActionTargets"]["Attack"]["Target"][row] == 0:
+                unmasked += 1
+        if t > 0:  # the reset observation's inventory and masks are stale
+            use = choose_use(o, me, ua, t)
+            destroy = NOOP
+            valid = np.flatnonzero(o["ActionTargets"]["Destroy"]["InventoryItem"][:NOOP])
+            if ua[11] < DESTROY_P and len(valid):
+                destroy = int(valid[int(ua[12] * len(valid))])
+            if use != NOOP:
+                act["Use"] = {"InventoryItem": use}
+            if destroy != NOOP:
+                act["Destroy"] = {"InventoryItem": destroy}
+            rows[a - 1, 4:] = use, destroy
+        action_dict[a] = act
+    return action_dict, unmasked
+
+
+def main():
+    tmp = tempfile.TemporaryDirectory()
+    os.chdir(tmp.name)  # nmmo reads PATH_CWD = os.getcwd() at import time
+    import nmmo
+    from nmmo.entity.entity import EntityState
+    from nmmo.entity.player import Player
+    from nmmo.lib import material
+    from nmmo.lib.event_log import EventState
+    from nmmo.systems import item as nitem
+    from nmmo.systems.item import ItemState
+
+    cfg = combat_config(tmp.name)
     for system in ("COMBAT", "EXCHANGE", "ITEM", "EQUIPMENT", "PROFESSION", "PROGRESSION"):
         assert getattr(cfg, f"{system}_SYSTEM_ENABLED"), system
     assert cfg.COMBAT_SPAWN_IMMUNITY == IMMUNITY
@@ -418,16 +485,7 @@ def main():
     # Initial inventories, in increasing agent id.
     assert len(EventState.Query.table(ds)) == 0
     assert len(realm.items) == 0 and list(item_table._id_allocator.free) == list(range(1, 100))
-    item_rng = np.random.default_rng(ITEM_SEED)
-    given = 0
-    for a in range(1, n + 1):
-        player = realm.players[a]
-        for name, level, quantity in initial_items(item_rng.random(16)):
-            it = getattr(nitem, name)(realm, level)
-            if quantity > 1:
-                it.quantity.update(quantity)
-            assert player.inventory.receive(it)
-            given += 1
+    given = give_initial_items(realm, n)
     assert len(EventState.Query.table(ds)) == 0  # receive() logs nothing
     inv0 = np.zeros((n, 12, 16), np.int16)
     for a in range(1, n + 1):
@@ -486,38 +544,8 @@ def main():
 
     for t in range(T):
         u = rng.random((n, 16))  # every agent, dead or alive
-        action_dict = {}
-        held = {b: len(p.inventory.items) for b, p in realm.players.items()}
-        for a in range(1, n + 1):  # increasing agent id
-            if a not in realm.players:
-                continue
-            o, ua = obs[a], u[a - 1]
-            me = o["Entity"][o["Entity"][:, 0] == o["AgentId"]][0].astype(np.int64)
-            move = choose_move(o, me, ua)
-            act = {"Move": {"Direction": move}}
-            actions[t, a - 1, 0] = move
-            attack = choose_attack(o, me, ua, prev_target.get(a), held)
-            if attack is not None:
-                style, row = attack
-                target_id = int(o["Entity"][row, 0])
-                assert target_id != 0
-                act["Attack"] = {"Style": style, "Target": row}
-                actions[t, a - 1, 1:4] = style, target_id, row
-                prev_target[a] = target_id
-                if o["ActionTargets"]["Attack"]["Target"][row] == 0:
-                    mask_zero_hits += 1
-            if t > 0:  # the reset observation's inventory and masks are stale
-                use = choose_use(o, me, ua, t)
-                destroy = NOOP
-                valid = np.flatnonzero(o["ActionTargets"]["Destroy"]["InventoryItem"][:NOOP])
-                if ua[11] < DESTROY_P and len(valid):
-                    destroy = int(valid[int(ua[12] * len(valid))])
-                if use != NOOP:
-                    act["Use"] = {"InventoryItem": use}
-                if destroy != NOOP:
-                    act["Destroy"] = {"InventoryItem": destroy}
-                actions[t, a - 1, 4:] = use, destroy
-            action_dict[a] = act
+        action_dict, unmasked = choose_actions(obs, realm, u, t, prev_target, actions[t])
+        mask_zero_hits += unmasked
         obs, rew, term, _, _ = env.step(action_dict)
         assert realm.tick == t + 1
 
