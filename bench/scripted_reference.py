@@ -121,6 +121,7 @@ def lowest(valid, key, ids):
 
 
 def first(mask, none):
+    """The first True index of `mask`, `none` when there is none."""
     hits = np.flatnonzero(mask)
     return int(hits[0]) if hits.size else none
 
@@ -151,16 +152,19 @@ def tile_window(obs):
 
 
 def shift(grid, dr, dc, fill):
+    """grid[r + dr, c + dc] at every cell, `fill` outside the window."""
     d = grid.shape[0]
     padded = np.pad(grid, 1, constant_values=fill)
     return padded[1 + dr : 1 + dr + d, 1 + dc : 1 + dc + d]
 
 
 def beside(grid):
+    """Some 4-neighbour inside the window is True."""
     return np.any([shift(grid, dr, dc, False) for dr, dc in DIRECTIONS[:4]], axis=0)
 
 
 def goals(tile) -> dict:
+    """Goal tiles by need: water, food, resource (scripted.goals; SPEC 3.3, 4.2)."""
     walk = ~np.isin(tile, IMPASSABLE)
     return {
         "water": walk & beside(tile == WATER_TILE),
@@ -170,6 +174,7 @@ def goals(tile) -> dict:
 
 
 def distance_to(goal, tile):
+    """Breadth-first steps to the nearest goal tile, D * D if none (scripted.distance_to)."""
     d = tile.shape[0]
     far = d * d
     walk = ~np.isin(tile, IMPASSABLE)
@@ -181,6 +186,7 @@ def distance_to(goal, tile):
 
 
 def need(me) -> str:
+    """ "water", "food" or "resource": the walking goal (scripted.need; SPEC 3.3)."""
     food, water = me[FOOD], me[WATER]
     thirsty, hungry = water < NEED, food < NEED
     if thirsty and (not hungry or water <= food):
@@ -189,6 +195,7 @@ def need(me) -> str:
 
 
 def forage_move(obs, me, u) -> int:
+    """The first step toward the goal, Stay on it, else a random move (scripted.forage_move)."""
     tile = tile_window(obs)
     dist = distance_to(goals(tile)[need(me)], tile)
     c = tile.shape[0] // 2
@@ -202,6 +209,7 @@ def forage_move(obs, me, u) -> int:
 
 
 def consume(obs, me) -> int:
+    """A Potion when hurt, a Ration when low, else the no-op (scripted.consume; SPEC 7.3)."""
     usable = masks(obs)["use"][:-1]
     kind = obs["Inventory"][:, TYPE_ID]
     potion, ration = usable & (kind == POTION), usable & (kind == RATION)
@@ -213,6 +221,7 @@ def consume(obs, me) -> int:
 
 
 def forager(obs, u) -> dict:
+    """Forages and consumes (scripted._forager)."""
     me = own_row(obs)
     if me is None:
         return {}
@@ -221,6 +230,7 @@ def forager(obs, u) -> dict:
 
 # --- fighting
 def style(obs, me) -> int:
+    """The equipped weapon's style, else the best combat level's (scripted.style)."""
     inv = obs["Inventory"]
     kind = inv[:, TYPE_ID]
     weapon = (inv[:, EQUIPPED] > 0) & (kind >= SPEAR) & (kind <= WAND)
@@ -230,6 +240,7 @@ def style(obs, me) -> int:
 
 
 def equip(obs, me) -> int:
+    """The best weapon, then ammunition, upgrade to Use (scripted.equip; SPEC 7.3)."""
     inv = obs["Inventory"].astype(np.int64)
     kind, level = inv[:, TYPE_ID], inv[:, LEVEL]
     equipped = inv[:, EQUIPPED] > 0
@@ -243,6 +254,7 @@ def equip(obs, me) -> int:
 
 
 def threat(obs, me):
+    """The Entity row of the nearest hostile NPC or attacker, None if none (scripted.threat)."""
     ent = obs["Entity"].astype(np.int64)
     dist = np.maximum(np.abs(ent[:, ROW] - me[ROW]), np.abs(ent[:, COL] - me[COL]))
     ids = ent[:, ID]
@@ -253,6 +265,7 @@ def threat(obs, me):
 
 
 def flee_move(obs, me, row) -> int:
+    """The valid move ending farthest from Entity row `row` (scripted.flee_move)."""
     dr = int(obs["Entity"][row, ROW]) - me[ROW]
     dc = int(obs["Entity"][row, COL]) - me[COL]
     away = [abs(dr - r) + abs(dc - c) for r, c in DIRECTIONS]
@@ -260,6 +273,7 @@ def flee_move(obs, me, row) -> int:
 
 
 def fighter(obs, u) -> dict:
+    """Attacks the weakest target in reach, flees or forages, equips (scripted._fighter)."""
     me = own_row(obs)
     if me is None:
         return {}
@@ -282,6 +296,7 @@ def fighter(obs, u) -> dict:
 
 # --- trading
 def sell(obs, use):
+    """(row, price index) of the item to list (scripted.sell; SPEC 8)."""
     kind, level = obs["Inventory"][:, TYPE_ID], obs["Inventory"][:, LEVEL]
     rows = np.arange(len(kind))
     kept = (rows == first(kind == RATION, len(kind))) | (rows == first(kind == POTION, len(kind)))
@@ -293,6 +308,7 @@ def sell(obs, use):
 
 
 def buy(obs) -> int:
+    """The cheapest Ration or Potion listing it lacks (scripted.buy; SPEC 8)."""
     kind = obs["Inventory"][:, TYPE_ID]
     listed = obs["Market"][:, TYPE_ID]
     wanted = ((listed == RATION) & ~(kind == RATION).any()) | (
@@ -306,6 +322,7 @@ def buy(obs) -> int:
 
 
 def merchant(obs, u) -> dict:
+    """Forages, consumes, sells and buys (scripted._merchant)."""
     me = own_row(obs)
     if me is None:
         return {}
