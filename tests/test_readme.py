@@ -60,3 +60,12 @@ def test_market_example_runs():
     assert [int(g) for g in state.entities.gold[:2]] == [11, 10]
     assert int(obs.inventory[1, 0, 1]) == items.ARROW and int(obs.inventory[1, 0, 5]) == 5
     assert int(obs.inventory[0, 0, 1]) == 0  # the seller has nothing left
+
+
+def test_scripted_agents_example_runs():
+    (example,) = [b for b in python_blocks() if "from agents import scripted" in b]
+    small = example.replace("split(run_key, 128)", "split(run_key, 3)").replace("), 4))", "), 2))")
+    assert small.count("), 2))") == 1 and "run_key, 3" in small, "update this test's substitutions"
+    scope = {}
+    exec(compile(small, "README.md", "exec"), scope)  # noqa: S102
+    assert scope["rewards"].shape == (2, 3, 8)

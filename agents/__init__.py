@@ -1,0 +1,1 @@
+"""Baselines that act in nmmo-jax: scripted policies (agents.scripted)."""
