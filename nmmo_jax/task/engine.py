@@ -80,10 +80,17 @@ def sample(key: jax.Array, curriculum: enc.TaskTable, team: jax.Array, cfg: Conf
     replacement, SPEC 14.5): per player for agent tasks, per team (every member the same row)
     for team tasks. Unbound: pass it to `bind`."""
     n = cfg.player_n
-    logits = jnp.log(jnp.asarray(curriculum.weight, jnp.float32))
-    draws = jax.random.categorical(key, logits, shape=(n,))
-    per_team = jnp.asarray(curriculum.reward_to)[draws[team]] == enc.REWARD_TO["team"]
-    rows = jnp.where(per_team, draws[team], draws)
+    weight = jnp.asarray(curriculum.weight, jnp.float32)
+    draws = jax.random.categorical(key, jnp.log(weight), shape=(n,))
+    is_team = jnp.asarray(curriculum.reward_to) == enc.REWARD_TO["team"]
+    per_team = is_team[draws[team]]
+    # where the team drew an agent spec, each member takes its own draw; a member whose own
+    # draw is a team spec draws again among the agent specs (else that team spec would go to
+    # that member only, not to its whole team); each row keeps its share weight / total
+    agent_logits = jnp.log(jnp.where(is_team, 0.0, weight))
+    redraw = jax.random.categorical(jax.random.fold_in(key, 1), agent_logits, shape=(n,))
+    own = jnp.where(is_team[draws], redraw, draws)
+    rows = jnp.where(per_team, draws[team], own)
     return jax.tree.map(lambda column: jnp.asarray(column)[rows], curriculum)
 
 
@@ -166,6 +173,7 @@ def leaf_values_switch(f, table: enc.TaskTable, cfg: Config, used: tuple[int, ..
     select (bench/bench_tasks.py --variants heavy,heavy-switch); not used by the step."""
     if not used:
         return jnp.zeros(table.op.shape, jnp.float32)
+
     def branch(pid):
         d = preds.definition(pid)
 

@@ -8,9 +8,9 @@ a subject's members read it with one row gather each (`query.Query`). Quantities
 on a predicate's arguments (an item type and a minimum level) stay in small per-player tables
 that a member reads at those arguments.
 
-What a member *saw* (CanSeeTile, CanSeeAgent, CanSeeGroup) is part of the task memory: the
-reference reads a dead member's last observation, so the view is kept from the last step the
-member was alive (`TaskMemory`).
+What a member *saw* (CanSeeTile, CanSeeAgent, CanSeeGroup) and its inventory's free space
+(InventorySpaceGE) are part of the task memory: the reference reads a dead member's last
+observation, so they are kept from the last step the member was alive (`TaskMemory`).
 """
 
 from __future__ import annotations
@@ -45,12 +45,14 @@ class TaskMemory:
 
     seen_material  bool [N, 16]  materials in each player's window at its last live step
     seen           bool [N, E]   entities in each player's view at its last live step
+    free_slots     int32 [N]     free inventory slots at each player's last live step
     seize_holder   int32 []      the player id that holds the seize tile (0 = nobody)
     seize_tick     int32 []      the tick of that seizure
     """
 
     seen_material: jax.Array
     seen: jax.Array
+    free_slots: jax.Array
     seize_holder: jax.Array
     seize_tick: jax.Array
 
@@ -86,6 +88,7 @@ def empty_memory(cfg: Config, views: bool) -> TaskMemory:
     return TaskMemory(
         seen_material=jnp.zeros((n, mat.N_MATERIALS if views else 0), bool),
         seen=jnp.zeros((n, cfg.n_entities if views else 0), bool),
+        free_slots=jnp.full(n if views else 0, cfg.item_inventory_capacity, jnp.int32),
         seize_holder=jnp.zeros((), jnp.int32),
         seize_tick=jnp.zeros((), jnp.int32),
     )
@@ -118,9 +121,11 @@ def remember(memory: TaskMemory, state: WorldState, cfg: Config, views: bool) ->
     if views:
         alive = state.entities.alive[: cfg.player_n]
         materials, seen = current_views(state, cfg)
+        free = cfg.item_inventory_capacity - it.occupied(state.inventory.slots).sum(axis=1)
         memory = memory.replace(
             seen_material=jnp.where(alive[:, None], materials, memory.seen_material),
             seen=jnp.where(alive[:, None], seen, memory.seen),
+            free_slots=jnp.where(alive, free, memory.free_slots).astype(jnp.int32),
         )
     if cfg.seize_center:
         memory = seize(memory, state, cfg)

@@ -79,7 +79,7 @@ class PredicateDef:
     defaults: tuple = ()
     target: str | None = None
     extra: tuple[str, ...] = ()  # parameters kept in the name only (ProtectLeader's target_destroy)
-    views: bool = False  # reads what members saw (`Query.saw`, `saw_material`)
+    views: bool = False  # reads members' last observations (`Query.saw`, the task memory)
 
     def convert(self, name: str, value) -> float:
         """A Python argument value as the float the encoded row stores."""
@@ -267,11 +267,10 @@ def MakeProfit(q, a):
     return _ratio(_earned(q) - q.feature("gold_BUY_ITEM").sum(), a.amount)
 
 
-@predicate(params=("space",))
+@predicate(params=("space",), views=True)
 def InventorySpaceGE(q, a):
-    # every member's observation (a dead member's last one shows its last inventory; its
-    # items are gone from the state, so its free space reads as the full capacity here)
-    free = jnp.where(q.alive, q.feature("free_slots"), q.cfg.item_inventory_capacity)
+    # every member's observation: a dead member's last one shows its last inventory
+    free = jnp.where(q.alive, q.feature("free_slots"), q.f.memory.free_slots[q.slot])
     return (~q.valid | (free >= a.space)).all().astype(jnp.float32)
 
 

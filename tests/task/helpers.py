@@ -27,12 +27,11 @@ from nmmo_jax.task import spec as enc
 PLAYERS = 6
 BORDER = 8
 DRAWING = "\n".join(
-    ["~ ~ " + " ".join("." * 14)]
-    + [" ".join("." * 16)] * 14
-    + [" ".join("." * 15) + " t"]
+    ["~ ~ " + " ".join("." * 14)] + [" ".join("." * 16)] * 14 + [" ".join("." * 15) + " t"]
 )
-# the built-in predicates (ids 0..33), captured before any test registers its own
-BUILTINS = tuple(range(len(REGISTRY)))
+# the ids of the built-in predicates (registered first, ProtectLeader last), not of any a test
+# registers
+BUILTINS = tuple(range(list(REGISTRY).index("ProtectLeader") + 1))
 
 
 def player(row: int, col: int, **columns) -> dict:
@@ -56,9 +55,7 @@ def set_entity(state, pid: int, **columns):
     """`state` with entity columns of player `pid` replaced (`alive`, `row`, `gold`, ...)."""
     ent = state.entities
     return state.replace(
-        entities=ent.replace(
-            **{k: getattr(ent, k).at[pid - 1].set(v) for k, v in columns.items()}
-        )
+        entities=ent.replace(**{k: getattr(ent, k).at[pid - 1].set(v) for k, v in columns.items()})
     )
 
 

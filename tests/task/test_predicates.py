@@ -15,7 +15,6 @@ cfg.seize_center and only the seize predicates, serves the seize tests.
 
 import jax.numpy as jnp
 import numpy as np
-import pytest
 from helpers import (
     Evaluator,
     add_events,
@@ -30,7 +29,7 @@ from helpers import (
 
 from nmmo_jax import items as it
 from nmmo_jax import scenario
-from nmmo_jax.task import P, REGISTRY, Group
+from nmmo_jax.task import REGISTRY, Group, P
 from nmmo_jax.task import features as feat
 from nmmo_jax.task.predicates import predicate_id
 
@@ -527,3 +526,17 @@ def test_dead_member_keeps_its_last_view():
     # sees it, since an alive member's view is always its current one
     gone = set_entity(later, 2, alive=False, health=0)
     check(gone, (P.CanSeeAgent(Group(3), Group(2)), 0.0), memory=memory)
+
+
+def test_dead_member_keeps_its_last_inventory_space():
+    cfg, state = world({1: player(10, 10), 2: player(11, 11)})
+    for item in (it.HAT, it.TOP, it.BOTTOM):
+        state = _give(state, cfg, 1, item, 1)
+    space = P.InventorySpaceGE(Group([1, 2]), 10)
+    # both alive: 1 has 12 - 3 = 9 free slots < 10
+    got, memory = EV.values_and_memory(state, space)
+    assert got.tolist() == [0.0]
+    # 1 dies and its items are gone from the state: its last observation still shows 9 free
+    dead = set_entity(state, 1, alive=False, health=0)
+    dead = dead.replace(inventory=dead.inventory.replace(slots=dead.inventory.slots.at[0].set(0)))
+    check(dead, (space, 0.0), (P.InventorySpaceGE(Group([1, 2]), 9), 1.0), memory=memory)

@@ -19,15 +19,14 @@ import pytest
 from helpers import Evaluator, player, set_entity, table, world
 
 import nmmo_jax
-from nmmo_jax.task import P, Group, TaskSpec, encode, engine
+from nmmo_jax.task import Group, P, TaskSpec, encode, engine
 from nmmo_jax.task import spec as enc
 from nmmo_jax.task.predicates import predicate_id
 
 HORIZON = 8
 CFG, _ = world({}, horizon=HORIZON)
-USED = tuple(
-    predicate_id(name) for name in ("Success", "TickGE", "StayAlive", "HoardGold", "CheckAgentStatus")
-)
+NAMES = ("Success", "TickGE", "StayAlive", "HoardGold", "CheckAgentStatus")
+USED = tuple(predicate_id(name) for name in NAMES)
 EV = Evaluator(CFG, used=USED)
 G1, G2 = Group(1), Group(2)
 
@@ -336,13 +335,12 @@ def test_check_table_shape_and_weight_errors():
 
 
 def _drawn(curriculum, team, seeds=40):
-    """int [seeds, N]: the curriculum row each player got (identified by HoardGold's amount)."""
+    """float [seeds, N]: the curriculum row each player got in `seeds` draws (identified by
+    HoardGold's amount)."""
     table_ = jax.tree.map(jnp.asarray, curriculum)
-    out = []
-    for seed in range(seeds):
-        rows = engine.sample(jax.random.key(seed), table_, jnp.asarray(team), CFG)
-        out.append(np.asarray(rows.args)[:, -1, 0])
-    return np.array(out)
+    keys = jax.random.split(jax.random.key(0), seeds)
+    rows = jax.vmap(lambda key: engine.sample(key, table_, jnp.asarray(team), CFG))(keys)
+    return np.asarray(rows.args)[:, :, -1, 0]
 
 
 def _curriculum(*specs):
@@ -439,8 +437,7 @@ def test_env_team_task_rewards_every_member_alike():
     _, state = gold_world(1, 2, 4, 3, 0, 0, team=team)
     tasks = [TaskSpec(P.HoardGold(amount=10), reward_to="team")] * 5
     tasks.append(TaskSpec(P.HoardGold(amount=10)))
-    bound = table(CFG, tasks, team)
-    state = state.replace(tasks=engine.new_state(bound, CFG, views=False))
+    state = ENV.set_tasks(state, tasks)  # bound to the state's teams
     state, reward, _, _, info = step(state)
     # a no-op step keeps the gold: team 0 progress 7/10, team 1 3/10, player 6 0
     np.testing.assert_allclose(reward, [0.7, 0.7, 0.7, 0.3, 0.3, 0.0], atol=1e-6)
