@@ -239,6 +239,7 @@ def team():
             team_task(P.AllMembersWithinRange(dist=dist), ["cohesion"], task_cls="OngoingTask")
         )
     for target in ("left_team", "right_team", "all_foes"):
+        out.append(team_task(P.AllDead(target=target), ["battle"]))
         out.append(team_task(P.CheckAgentStatus(target=target, status="dead"), ["battle"]))
         out.append(team_task(P.CanSeeGroup(target=target), ["scout"]))
     for target in ("left_team_leader", "right_team_leader", "all_foe_leaders"):

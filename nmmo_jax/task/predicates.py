@@ -160,14 +160,30 @@ def CanSeeTile(q, a):
     return q.saw_material(a.int("tile_type")).any().astype(jnp.float32)
 
 
-@predicate()
+def _group_alive(q):
+    """(alive, size) of the group StayAlive and AllDead read: the subject, or the target when
+    one is given (SPEC 14.5: `make_task_from_spec` makes the target of AllDead and StayAlive
+    their subject, so `AllDead(target="left_team")` reads the whole left team, beyond
+    task_group_size)."""
+    by_target = q.target.any()
+    alive = jnp.where(
+        by_target,
+        (q.target & q.player_alive).sum(),
+        (q.alive & (q.column("health") > 0)).sum(),
+    )
+    return alive, jnp.where(by_target, q.target.sum(), q.size)
+
+
+@predicate(target="target")
 def StayAlive(q, a):
-    return ((q.alive & (q.column("health") > 0)).sum() == q.size).astype(jnp.float32)
+    alive, size = _group_alive(q)
+    return (alive == size).astype(jnp.float32)
 
 
-@predicate()
+@predicate(target="target")
 def AllDead(q, a):
-    return 1.0 - _ratio((q.alive & (q.column("health") != 0)).sum(), q.size)
+    alive, size = _group_alive(q)
+    return 1.0 - _ratio(alive, size)
 
 
 @predicate(params=("status",), target="target")

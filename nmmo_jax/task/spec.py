@@ -152,6 +152,8 @@ class Predicate(Expr):
         names = (d.target,) if d.target else ()
         for key in names + d.params + d.extra:
             value = self.target if key == d.target else self.args.get(key)
+            if key == d.target and value is None and key not in d.params:
+                continue  # no target given (StayAlive, AllDead of their subject)
             if isinstance(value, Group):
                 value = value.agents
             parts.append(f"{key}:{getattr(value, '__name__', value)}")

@@ -540,3 +540,34 @@ def test_dead_member_keeps_its_last_inventory_space():
     dead = set_entity(state, 1, alive=False, health=0)
     dead = dead.replace(inventory=dead.inventory.replace(slots=dead.inventory.slots.at[0].set(0)))
     check(dead, (space, 0.0), (P.InventorySpaceGE(Group([1, 2]), 9), 1.0), memory=memory)
+
+
+def test_stay_alive_and_all_dead_of_a_target_role_beyond_the_group_size():
+    """SPEC 14.5: AllDead and StayAlive given a target read the target as their group, however
+    large. Teams of 3 (ids 1-3, 4-6) with task_group_size 2: player 1's left team is 4-6, of
+    which 5 and 6 are dead (slot 6 is a dead placeholder): AllDead = 1 - 1/3 = 2/3,
+    StayAlive = 0; its right team is also 4-6 (two teams); player 4's left team 1-3, all alive
+    (slot 3 alive): AllDead 0, StayAlive 1."""
+    team = [0, 0, 0, 1, 1, 1]
+    cfg, state = world(
+        {
+            1: player(10, 10),
+            2: player(11, 11),
+            3: player(12, 12),
+            4: player(14, 14),
+            5: player(15, 15, **DEAD),
+        },
+        team=team,
+        task_group_size=2,
+    )
+    evaluator = Evaluator(cfg)
+    tasks = [
+        P.AllDead(target="left_team"),
+        P.StayAlive(target="left_team"),
+        P.AllDead(target="right_team"),
+        P.AllDead(target="left_team"),
+        P.StayAlive(target="left_team"),
+    ]
+    state_tasks = evaluator.start(state, tasks, team=jnp.asarray(team))
+    _, _, info = evaluator.evaluate(state, state_tasks)
+    np.testing.assert_allclose(info["progress"][:5], [2 / 3, 0.0, 2 / 3, 0.0, 1.0], atol=1e-6)
