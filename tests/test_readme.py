@@ -69,3 +69,32 @@ def test_scripted_agents_example_runs():
     scope = {}
     exec(compile(small, "README.md", "exec"), scope)  # noqa: S102
     assert scope["rewards"].shape == (2, 3, 8)
+
+
+def test_tasks_examples_run():
+    (example,) = [b for b in python_blocks() if "env.set_tasks" in b]
+    small = example.replace("nj.Config()", "nj.Config.small()").replace(
+        "specs * 25 + specs[:3]", "specs + specs[:3]"
+    )
+    assert "specs + specs[:3]" in small, "the example changed: update this test's substitutions"
+    scope = {}
+    exec(compile(small, "README.md", "exec"), scope)  # noqa: S102
+    state = scope["state"]
+    # player i has the i-th spec: player 5 (row 4) HoardGold of players 1 and 2, 1 + 1 gold of 10
+    assert [int(a) for a in state.tasks.table.args[:, -1, 0]][4] == 10
+    assert scope["info"]["task"]["progress"].shape == (8,)
+
+    (custom,) = [b for b in python_blocks() if "def RichMember" in b]
+    custom = "import nmmo_jax as nj\nfrom nmmo_jax.task import P, TaskSpec\n" + custom.replace(
+        "nj.Config()", "nj.Config.small()"
+    )
+    scope = {}
+    exec(compile(custom, "README.md", "exec"), scope)  # noqa: S102
+    env = scope["env"]
+    import jax
+
+    obs, state = env.reset(jax.random.key(1))
+    state = state.replace(entities=state.entities.replace(gold=state.entities.gold.at[0].set(20)))
+    _, _, _, _, _, info = env.step(jax.random.key(2), state, env.noop_actions)
+    progress = [float(p) for p in info["task"]["progress"]]
+    assert progress[0] == 1.0 and progress[1:] == [0.0] * 7  # only player 1 holds 20 gold
