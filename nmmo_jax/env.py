@@ -23,7 +23,7 @@ from nmmo_jax.state import (
     empty_npcs,
 )
 from nmmo_jax.step import action_heads, noop_action, step_world
-from nmmo_jax.systems import fog, npc, teams
+from nmmo_jax.systems import fog, npc, seize, teams
 from nmmo_jax.task import engine
 from nmmo_jax.task import predicates as preds
 from nmmo_jax.task.spec import P, TaskSpec, TaskTable, check_table, encode, table_fingerprint
@@ -339,6 +339,7 @@ def spawn_players(
         events=empty_events(cfg.n_entities, n, cfg.progression_level_max, kill_levels(cfg)),
         npcs=empty_npcs(cfg),
         fog=fog.initial(cfg),
+        seize=seize.initial(cfg),
     )
     if npcs:
         state = npc.spawn(state, jax.random.fold_in(key, RESET_NPC_KEY), cfg)

@@ -34,7 +34,7 @@ that caused it), and where its fields go:
 |---|---|---|
 | EAT_FOOD, DRINK_WATER | the player | count |
 | GO_FARTHEST | the player | count; `go_farthest` = number (this step); best: `exploration` |
-| SEIZE_TILE | (KingoftheHill's seize targets only: arrives with the game modes) | - |
+| SEIZE_TILE | the seizing player (KingoftheHill's centre tile, systems/seize.py) | count |
 | SCORE_HIT | the attacking player | count; `hits` by type (style) |
 | PLAYER_KILL | the killer (player or NPC) | count; `kills` by victim kind and level |
 | FIRE_AMMO | the player | count; `items` number (the quantity left) by type and level |

@@ -183,6 +183,8 @@ class WorldState:
     events        EventLog
     npcs          NpcState (the NPC manager: ids, respawn dangers, datastore rows)
     fog           float16 [S, S], the death fog (systems/fog.py); None when it is off
+    seize         int32 [2], the centre tile's holder id and seize tick (systems/seize.py); None
+                  without a seize target (cfg.seize_center)
     tasks         the players' tasks and their progress (task.engine.TaskState); None in a
                   hand-built state (the step then pays the default task's reward)
     """
@@ -195,6 +197,7 @@ class WorldState:
     events: EventLog
     npcs: NpcState
     fog: jax.Array | None = None
+    seize: jax.Array | None = None
     tasks: Any = None
 
     @property

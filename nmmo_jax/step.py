@@ -18,6 +18,7 @@ from nmmo_jax.systems import (
     items,
     movement,
     npc,
+    seize,
     survival,
     teams,
 )
@@ -156,6 +157,8 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
     if cfg.item_system_enabled:
         state = items.discard_dead(state, died[:n])
     state = npc.bury(state, died, cfg)
+    if cfg.seize_center:
+        state = seize.update(state, cfg, state.tick + 1)
     state = state.replace(tick=state.tick + 1, events=state.events.end_tick())
     state = fog.advance(state, cfg)
     if market_on:

@@ -40,7 +40,7 @@ class TaskState:
     completed_tick int32 [N]      the tick of completion (0 = not completed)
     max_progress  float32 [N]
     timer         int32 [N]       HoldDurationTask: consecutive ticks with value 1
-    memory        TaskMemory      what the predicates remember (views, the seize tile)
+    memory        TaskMemory      what the predicates remember (the members' last views)
     """
 
     table: enc.TaskTable
@@ -245,8 +245,8 @@ def combine(table: enc.TaskTable, leaves: jax.Array) -> jax.Array:
 def progress_values(state: WorldState, tasks: TaskState, cfg: Config, used) -> tuple:
     """(value float32 [N], memory): each player's task value after a step."""
     memory = tasks.memory
-    if uses_views(used) or cfg.seize_center:
-        memory = remember(memory, state, cfg, views=uses_views(used))
+    if uses_views(used):
+        memory = remember(memory, state, cfg)
     f = features(state, memory, cfg)
     leaves = LEAF_MODES[LEAF_MODE](f, tasks.table, cfg, used)
     return combine(tasks.table, leaves), memory

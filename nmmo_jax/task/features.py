@@ -46,15 +46,11 @@ class TaskMemory:
     seen_material  bool [N, 16]  materials in each player's window at its last live step
     seen           bool [N, E]   entities in each player's view at its last live step
     free_slots     int32 [N]     free inventory slots at each player's last live step
-    seize_holder   int32 []      the player id that holds the seize tile (0 = nobody)
-    seize_tick     int32 []      the tick of that seizure
     """
 
     seen_material: jax.Array
     seen: jax.Array
     free_slots: jax.Array
-    seize_holder: jax.Array
-    seize_tick: jax.Array
 
 
 @struct.dataclass
@@ -70,6 +66,8 @@ class Features:
     equipped   int32 [N, T, L]         items equipped by type and level (alive players)
     kills      int32 [N, 2, KL]        kills by (victim is an NPC, victim level)
     memory     TaskMemory              the views (updated for this step's live players)
+    seize      int32 [2]               the centre tile's holder id and seize tick (zeros
+                                       without a seize target; systems/seize.py)
     """
 
     tick: jax.Array
@@ -80,6 +78,7 @@ class Features:
     equipped: jax.Array
     kills: jax.Array
     memory: TaskMemory
+    seize: jax.Array
 
 
 def empty_memory(cfg: Config, views: bool) -> TaskMemory:
@@ -89,8 +88,6 @@ def empty_memory(cfg: Config, views: bool) -> TaskMemory:
         seen_material=jnp.zeros((n, mat.N_MATERIALS if views else 0), bool),
         seen=jnp.zeros((n, cfg.n_entities if views else 0), bool),
         free_slots=jnp.full(n if views else 0, cfg.item_inventory_capacity, jnp.int32),
-        seize_holder=jnp.zeros((), jnp.int32),
-        seize_tick=jnp.zeros((), jnp.int32),
     )
 
 
@@ -114,42 +111,16 @@ def current_views(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]
     return materials, seen
 
 
-def remember(memory: TaskMemory, state: WorldState, cfg: Config, views: bool) -> TaskMemory:
-    """The memory after a step: with `views`, live players' views replaced by their current
-    ones; the seize tile's holder updated (SPEC 14.3: a player standing alone on it, not of the
-    holder's team)."""
-    if views:
-        alive = state.entities.alive[: cfg.player_n]
-        materials, seen = current_views(state, cfg)
-        free = cfg.item_inventory_capacity - it.occupied(state.inventory.slots).sum(axis=1)
-        memory = memory.replace(
-            seen_material=jnp.where(alive[:, None], materials, memory.seen_material),
-            seen=jnp.where(alive[:, None], seen, memory.seen),
-            free_slots=jnp.where(alive, free, memory.free_slots).astype(jnp.int32),
-        )
-    if cfg.seize_center:
-        memory = seize(memory, state, cfg)
-    return memory
-
-
-def seize(memory: TaskMemory, state: WorldState, cfg: Config) -> TaskMemory:
-    """`Tile.update_seize` for the centre tile (SPEC 14.3): when exactly one entity stands on
-    it and it is a player not on the current holder's team, that player seizes it now."""
-    centre = cfg.map_size // 2
-    ent = state.entities
-    on = ent.alive & (ent.row == centre) & (ent.col == centre)
-    n = cfg.player_n
-    alone = on.sum() == 1
-    who = jnp.argmax(on)
-    is_player = who < n
-    holder_slot = jnp.clip(memory.seize_holder - 1, 0, n - 1)
-    same_team = (memory.seize_holder > 0) & (
-        ent.team[holder_slot] == ent.team[jnp.minimum(who, n - 1)]
-    )
-    takes = alone & is_player & ~same_team
+def remember(memory: TaskMemory, state: WorldState, cfg: Config) -> TaskMemory:
+    """The memory after a step: live players' views replaced by their current ones (SPEC
+    14.3: a dead member's observation keeps its last live view)."""
+    alive = state.entities.alive[: cfg.player_n]
+    materials, seen = current_views(state, cfg)
+    free = cfg.item_inventory_capacity - it.occupied(state.inventory.slots).sum(axis=1)
     return memory.replace(
-        seize_holder=jnp.where(takes, who + 1, memory.seize_holder).astype(jnp.int32),
-        seize_tick=jnp.where(takes, state.tick, memory.seize_tick).astype(jnp.int32),
+        seen_material=jnp.where(alive[:, None], materials, memory.seen_material),
+        seen=jnp.where(alive[:, None], seen, memory.seen),
+        free_slots=jnp.where(alive, free, memory.free_slots).astype(jnp.int32),
     )
 
 
@@ -197,4 +168,5 @@ def features(state: WorldState, memory: TaskMemory, cfg: Config) -> Features:
         equipped=jnp.zeros(shape, jnp.int32).at[player, type_id, level].add(equipped),
         kills=events.kills[:n].astype(jnp.int32),
         memory=memory,
+        seize=jnp.zeros(2, jnp.int32) if state.seize is None else state.seize,
     )

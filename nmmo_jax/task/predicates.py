@@ -363,11 +363,10 @@ def seize_value(q, row, col, num_ticks, progress_bonus, seize_bonus):
     """SeizeTile's value (SPEC 14.3): only the centre tile is tracked (KingoftheHill's seize
     target); any other tile is never held, so its value stays below the progress bonus."""
     centre = q.cfg.map_size // 2
-    memory = q.f.memory
+    holder, seized_at = q.f.seize[0], q.f.seize[1]
     tracked = q.cfg.seize_center & (row == centre) & (col == centre)
-    holder = memory.seize_holder - 1
-    held = tracked & (memory.seize_holder > 0) & (q.valid & (q.members == holder)).any()
-    duration = (q.tick - memory.seize_tick).astype(jnp.float32)
+    held = tracked & (holder > 0) & (q.valid & (q.members == holder - 1)).any()
+    duration = (q.tick - seized_at).astype(jnp.float32)
     hold_bonus = (1.0 - progress_bonus - seize_bonus) * _ratio(duration, num_ticks)
     approach = progress_bonus * (1.0 - _closest(q, row, col) / (q.cfg.map_center // 2))
     value = jnp.where(held, progress_bonus + seize_bonus + hold_bonus, approach)

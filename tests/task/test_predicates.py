@@ -27,10 +27,10 @@ from helpers import (
     world,
 )
 
+from nmmo_jax import events, scenario
 from nmmo_jax import items as it
-from nmmo_jax import scenario
+from nmmo_jax.systems import seize
 from nmmo_jax.task import REGISTRY, Group, P
-from nmmo_jax.task import features as feat
 from nmmo_jax.task.predicates import predicate_id
 
 CFG, _ = world({})
@@ -399,49 +399,53 @@ def _seize_world(players, tick, npc_at=(20, 8)):
     return world(players, tick=tick, team=TEAMS, seize_center=True, npcs=[npc])
 
 
-def _holder(memory):
-    return int(memory.seize_holder), int(memory.seize_tick)
+def _holder(state):
+    return int(state.seize[0]), int(state.seize[1])
+
+
+def _seize(state, cfg):
+    """The seize rule (systems/seize.py) at the state's tick, as the step runs it."""
+    return seize.update(state, cfg, state.tick)
 
 
 def test_seize_holder_rules():
     # Tile.update_seize: exactly one entity on the centre tile, a player, not of the holder's
-    # team, seizes it at the current tick
+    # team, seizes it at the current tick (and logs SEIZE_TILE)
     far = player(10, 10)
     cfg, state = _seize_world({1: player(16, 16), 2: far, 3: far}, tick=5)
-    memory = feat.empty_memory(cfg, views=False)
-    memory = feat.seize(memory, state, cfg)
-    assert _holder(memory) == (1, 5)  # 1 alone on the centre at tick 5
+    assert _holder(state) == (0, 0)
+    state = _seize(state, cfg)
+    assert _holder(state) == (1, 5)  # 1 alone on the centre at tick 5
+    seized = state.events.tick[:, events.EVENT_COLUMN[events.EVENT_CODES["SEIZE_TILE"]]]
+    assert np.asarray(seized[:3]).tolist() == [1, 0, 0]
 
     # 1 leaves, its teammate 2 arrives: a teammate does not restart the clock
     state = set_entity(set_entity(state, 1, row=10), 2, row=16, col=16).replace(tick=9)
-    assert _holder(feat.seize(memory, state, cfg)) == (1, 5)
+    assert _holder(_seize(state, cfg)) == (1, 5)
 
     # 2 and the foe 3 both on the tile: not alone, nothing changes
     state = set_entity(state, 3, row=16, col=16)
-    assert _holder(feat.seize(memory, state, cfg)) == (1, 5)
+    assert _holder(_seize(state, cfg)) == (1, 5)
 
     # the foe 3 alone (2 left): 3 seizes at tick 9
-    state = set_entity(state, 2, row=10)
-    assert _holder(feat.seize(memory, state, cfg)) == (3, 9)
-
-    memory = feat.seize(memory, state, cfg)
+    state = _seize(set_entity(state, 2, row=10), cfg)
+    assert _holder(state) == (3, 9)
     # 3 dies on the tile at tick 12: a dead player is not there, and it keeps the hold
     dead = set_entity(state, 3, alive=False, health=0).replace(tick=12)
-    assert _holder(feat.seize(memory, dead, cfg)) == (3, 9)
+    assert _holder(_seize(dead, cfg)) == (3, 9)
     # then 1 (a foe of 3) alone on the tile takes it back at tick 12
     back = set_entity(dead, 1, row=16, col=16)
-    assert _holder(feat.seize(memory, back, cfg)) == (1, 12)
+    assert _holder(_seize(back, cfg)) == (1, 12)
 
 
 def test_npcs_neither_seize_nor_break_a_hold():
     cfg, state = _seize_world({1: player(10, 10), 3: player(10, 11)}, tick=4, npc_at=(16, 16))
-    memory = feat.empty_memory(cfg, views=False)
-    assert _holder(feat.seize(memory, state, cfg)) == (0, 0)  # the NPC alone: nobody
-    held = memory.replace(seize_holder=jnp.int32(1), seize_tick=jnp.int32(2))
-    assert _holder(feat.seize(held, state, cfg)) == (1, 2)  # nor does it break 1's hold
+    assert _holder(_seize(state, cfg)) == (0, 0)  # the NPC alone: nobody
+    held = state.replace(seize=jnp.array([1, 2], jnp.int32))
+    assert _holder(_seize(held, cfg)) == (1, 2)  # nor does it break 1's hold
     # the foe 3 joins the NPC: two entities on the tile, no seizure
-    state = set_entity(state, 3, row=16, col=16)
-    assert _holder(feat.seize(held, state, cfg)) == (1, 2)
+    held = set_entity(held, 3, row=16, col=16)
+    assert _holder(_seize(held, cfg)) == (1, 2)
 
 
 def test_seized_values_through_evaluate():
@@ -450,12 +454,13 @@ def test_seized_values_through_evaluate():
     ev = Evaluator(cfg, used=SEIZE)
     g1, g2, g3 = Group(1), Group(2), Group(3)
     # the step that left 1 alone on the centre at tick 7 seizes it: held 0 ticks
-    got, memory = ev.values_and_memory(
+    state = _seize(state, cfg)
+    got = ev.values(
         state, P.SeizeCenter(g1, 10), P.SeizeTile(g1, 16, 16, 10), P.SeizeCenter(g3, 10)
     )
     # held: progress_bonus + seize_bonus + (1 - both) * held / num_ticks
     np.testing.assert_allclose(got, [0.3 + 0.3, 0.4 + 0.3, 0.3 * (1 - 3 / 8)], rtol=1e-6)
-    assert _holder(memory) == (1, 7)
+    assert _holder(state) == (1, 7)
 
     # tick 11, 1 has left (to (13, 16)): it still holds, 4 ticks long
     later = set_entity(state, 1, row=13).replace(tick=11)
@@ -468,14 +473,13 @@ def test_seized_values_through_evaluate():
         P.SeizeTile(g1, 13, 16, 10),  # another tile is never held: 0.4 (1 - 0/8)
         P.SeizeQuadCenter(g1, 10, "third"),  # (12, 12), 4 away: 0.3 (1 - 4/8)
         P.SeizeCenter(g1, 2),  # 0.6 + 0.4 * 4/2 = 1.4, clamped
-        memory=memory,
     )
     want = [0.76, 0.82, 0.76, 0.3 * (1 - 6 / 8), 0.4, 0.15, 1.0]
     np.testing.assert_allclose(got, want, rtol=1e-6)
 
     # the holder dead: a group needs an alive member, and then holds through the dead holder
     dead = set_entity(later, 1, alive=False, health=0)
-    got = ev.values(dead, P.SeizeCenter(g1, 10), P.SeizeCenter(Group([1, 2]), 10), memory=memory)
+    got = ev.values(dead, P.SeizeCenter(g1, 10), P.SeizeCenter(Group([1, 2]), 10))
     np.testing.assert_allclose(got, [0.0, 0.76], rtol=1e-6)
 
 
