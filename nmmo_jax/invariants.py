@@ -45,8 +45,9 @@ What each flag checks (the rules: SPEC sections in brackets):
     allocator hands out ids freed earlier in the tick when its queue runs dry, DEVIATIONS 13),
     and the new owner logged LOOT_ITEM);
   - new ids (not held before) number at most the HARVEST_ITEM + LOOT_ITEM events;
-  - an item keeps its type and level; only ammunition changes quantity, and a stack its owner
-    kept loses at most one unit per FIRE_AMMO of that owner.
+  - an item keeps its type and level; only ammunition changes quantity, and a stack loses at
+    most one unit per FIRE_AMMO of its old owner (a victim may fire, then be killed and looted
+    in the same tick: found at seed 0 of bench/soundness.py, call 40).
 * item_ids [7.2]: no two held items share an id; every held id is in [1, table_size); the id
   allocator's queue (unissued ids and freed ones) and the held ids are disjoint and together
   exactly 1 .. table_size - 1 (no id leaks or is issued twice).
@@ -330,7 +331,9 @@ def _provenance(cfg, before, actions, after, i0, i1, p0, p1) -> jax.Array:
     bad_quantity = (same1 & ~ammo & (i1["quantity"] != q_before)) | (
         kept & (i1["quantity"] < q_before - count0["FIRE_AMMO"][b])
     )
-    bad_quantity |= moved & (i1["quantity"] < q_before)
+    # a stack changing hands arrives whole (plus merges), less what its old owner fired before
+    # it passed on (a victim fires its ammunition, then is killed and looted in the same tick)
+    bad_quantity |= moved & (i1["quantity"] < q_before - count0["FIRE_AMMO"][a])
     return _any(bad_gone, bad_moved, bad_new, bad_quantity)
 
 
