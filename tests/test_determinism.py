@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import nmmo_jax as nj
+from agents import scripted
 from nmmo_jax import material as m
 from nmmo_jax.events import EVENT_CODES, EVENT_COLUMN
 
@@ -30,20 +31,26 @@ CFG = nj.Config.small(
     weapon_drop_prob=0.3,
     combat_spawn_immunity=4,
     exchange_base_gold=30,  # enough gold to buy and give from the start
+    player_base_health=25,  # fights end in deaths within the horizon
 )
 ENV = nj.Env(CFG)
 ENVS, STEPS = 2, 32
 
 
-def random_policy(key, obs):
-    """Every head uniform among the choices its mask allows."""
-    return ENV.sample_actions(key, obs)
+IDS = scripted.policy_ids(CFG.player_n, (1, 1, 1, 1))  # random, forager, fighter, merchant
 
 
-# Action policies `policy(key, obs) -> int32 [N, H]` for one environment. The scripted agents of
-# agents/scripted.py (forager, fighter, ...; another branch) join here after the merge, e.g.
-# POLICIES["forager"] = lambda key, obs: scripted.forager(obs, jax.random.uniform(key, ...)).
-POLICIES = {"random": random_policy}
+def scripted_policy(key, obs):
+    """The four scripted agents of agents/scripted.py, two players each (the random agent among
+    them draws every head uniformly among the choices its mask allows)."""
+    u = jax.random.uniform(key, (CFG.player_n, len(ENV.action_heads)))
+    return scripted.mixed(IDS, obs, u)
+
+
+# Action policies `policy(key, obs) -> int32 [N, H]` for one environment. Random actions alone
+# are checked the same way on the plain small world by tests/test_semantics.py and
+# tests/test_devices.py; each policy here costs several compilations of the full game.
+POLICIES = {"scripted": scripted_policy}
 
 
 def _step(policy, carry, key):
@@ -150,6 +157,7 @@ SHARDED = textwrap.dedent(
     import numpy as np
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
     sys.path.insert(0, {tests!r})
+    sys.path.insert(0, {root!r})  # agents/
     import test_determinism as td
 
     assert len(jax.devices()) == 2, jax.devices()
@@ -169,7 +177,8 @@ def test_two_device_mesh_equals_one_device(name, tmp_path):
     """The batch sharded over a 2-device CPU mesh (a subprocess: the device count is fixed at
     start-up) gives the one-device trajectory bit for bit."""
     path = tmp_path / "sharded.npz"
-    script = SHARDED.format(tests=str(pathlib.Path(__file__).parent), name=name, path=str(path))
+    here = pathlib.Path(__file__).resolve().parent
+    script = SHARDED.format(tests=str(here), root=str(here.parent), name=name, path=str(path))
     env = {
         "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
         "JAX_PLATFORMS": "cpu",
