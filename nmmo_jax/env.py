@@ -70,7 +70,9 @@ class Env:
                 raise ValueError("tasks must hold at least one TaskSpec")
             tasks = encode(tasks, cfg)
         self.curriculum = check_table(tasks, cfg)
-        self.task_predicates = engine.used_predicates(self.curriculum)
+        # what the compiled step evaluates: these predicates, leaves per task, subject members
+        self.task_plan = engine.plan(self.curriculum, cfg)
+        self.task_predicates = self.task_plan.used
         self._key = (cfg, table_fingerprint(self.curriculum))
 
     def __hash__(self):
@@ -157,12 +159,20 @@ class Env:
                 raise ValueError(
                     f"tasks must hold player_n={cfg.player_n} rows (got {len(tasks.kind)})"
                 )
-            missing = set(engine.used_predicates(tasks)) - set(self.task_predicates)
+            need = engine.plan(tasks, cfg)
+            missing = set(need.used) - set(self.task_predicates)
             if missing:
                 names = sorted(preds.definition(p).name for p in missing)
                 raise ValueError(
                     f"tasks use predicates {names} that the Env's curriculum does not contain; "
                     f"build the Env with tasks= including them"
+                )
+            plan = self.task_plan
+            if need.leaves > plan.leaves or need.group > plan.group:
+                raise ValueError(
+                    f"tasks need {need.leaves} predicates per task and subjects of {need.group} "
+                    f"players; the Env's curriculum has at most {plan.leaves} and {plan.group}: "
+                    f"build the Env with tasks= including such tasks"
                 )
         table = engine.bind(
             jax.tree.map(jnp.asarray, tasks), state.entities.team[: cfg.player_n], cfg
@@ -188,7 +198,7 @@ class Env:
             task_reward = jnp.where(state.tick <= cfg.horizon, 1.0 / cfg.horizon, 0.0)
         else:
             tasks, task_reward, info["task"] = engine.evaluate(
-                state, state.tasks, alive_before, cfg, self.task_predicates
+                state, state.tasks, alive_before, cfg, self.task_plan
             )
             state = state.replace(tasks=tasks)
         # Frozen players get 0 (they cannot act); the dead get -1 (SPEC 13.4).

@@ -18,6 +18,8 @@ and the task classes turn progress into rewards.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 from flax import struct
@@ -142,10 +144,77 @@ def uses_views(used: tuple[int, ...]) -> bool:
     return any(preds.definition(p).views for p in used)
 
 
-def leaf_values(f, table: enc.TaskTable, cfg: Config, used: tuple[int, ...]) -> jax.Array:
-    """float32 [A, L]: every leaf's predicate value, clamped to [0, 1] (0 for other nodes)."""
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What the compiled evaluation needs to know of the tasks it can meet (static): the
+    predicate ids, the most leaves of one task, the most members of one subject. `Env` makes
+    it from its curriculum (`plan`), so a curriculum of single predicates of single agents
+    evaluates one leaf of one member per task, however large task_nodes and task_group_size."""
+
+    used: tuple[int, ...]
+    leaves: int
+    group: int
+
+
+def plan(table: enc.TaskTable, cfg: Config) -> Plan:
+    """The Plan of a concrete (unbound) table: its predicates, its most leaves per task, and
+    its largest subject (an explicit group, or the assignee: one player, or a team for team
+    tasks)."""
+    import numpy as np
+
+    op = np.asarray(table.op)
+    is_leaf = op == enc.LEAF
+    leaves = max(1, int(is_leaf.sum(axis=1).max()))
+    explicit = (np.asarray(table.subject) > 0).sum(axis=2)  # [A, L]
+    # a team task's subject is the assignee's team: as large as the largest team of
+    # cfg.team_n, or, where teams come from elsewhere (the state's team column), any size
+    team_size = cfg.task_group_size
+    if cfg.team_n:
+        team_size = int(np.bincount(np.asarray(_team_of(cfg))).max())
+    by_assignee = np.where(
+        np.asarray(table.reward_to)[:, None] == enc.REWARD_TO["team"], team_size, 1
+    )
+    size = np.where(np.asarray(table.subject_kind) == enc.SUBJECT_ASSIGNEE, by_assignee, explicit)
+    group = max(1, int(np.where(is_leaf, size, 0).max()))
+    return Plan(used_predicates(table), leaves, min(group, cfg.task_group_size))
+
+
+def _team_of(cfg):
+    from nmmo_jax.systems.teams import team_of
+
+    return team_of(cfg)
+
+
+def full_plan(used: tuple[int, ...], cfg: Config) -> Plan:
+    """A Plan for any table of `cfg`'s shapes that names only `used` predicates."""
+    return Plan(tuple(used), cfg.task_nodes, cfg.task_group_size)
+
+
+def leaf_positions(table: enc.TaskTable, leaves: int) -> jax.Array:
+    """int32 [A, leaves]: the node index of each task's k-th leaf (L where it has fewer)."""
+    a, n_nodes = table.op.shape
+    is_leaf = table.op == enc.LEAF
+    rank = jnp.cumsum(is_leaf, axis=1) - 1
+    slot = jnp.where(is_leaf & (rank < leaves), rank, leaves)
+    nodes = jnp.broadcast_to(jnp.arange(n_nodes, dtype=jnp.int32), (a, n_nodes))
+    out = jnp.full((a, leaves + 1), n_nodes, jnp.int32)
+    return out.at[jnp.arange(a)[:, None], slot].set(nodes)[:, :leaves]
+
+
+def leaf_values(f, table: enc.TaskTable, cfg: Config, p: Plan) -> jax.Array:
+    """float32 [A, L]: every leaf's predicate value, clamped to [0, 1] (0 for other nodes).
+    Only the first `p.leaves` leaves of a task and the first `p.group` members of a subject are
+    read (the Plan guarantees there are no more)."""
+    used = p.used
     if not used:
         return jnp.zeros(table.op.shape, jnp.float32)
+    a, n_nodes = table.op.shape
+    where = leaf_positions(table, p.leaves)  # [A, K]
+    at = jnp.minimum(where, n_nodes - 1)
+
+    def pick(x):  # [A, L, ...] -> [A * K, ...] at the leaf positions
+        index = at.reshape(at.shape + (1,) * (x.ndim - 2))
+        return jnp.take_along_axis(x, index, axis=1).reshape((-1,) + x.shape[2:])
 
     def one(pred, args, subject, target):
         q = Query(f, subject - 1, target, cfg)
@@ -158,19 +227,19 @@ def leaf_values(f, table: enc.TaskTable, cfg: Config, used: tuple[int, ...]) -> 
             return jnp.where(pred == used[0], values[0], 0.0)
         return jnp.select([pred == pid for pid in used], values, 0.0)
 
-    def flat(x):
-        return x.reshape((-1,) + x.shape[2:])
-
     values = jax.vmap(one)(
-        flat(table.pred), flat(table.args), flat(table.subject), flat(table.target)
+        pick(table.pred), pick(table.args), pick(table.subject[..., : p.group]), pick(table.target)
     )
-    return values.reshape(table.op.shape)
+    out = jnp.zeros((a, n_nodes + 1), jnp.float32)
+    out = out.at[jnp.arange(a)[:, None], where].set(values.reshape(a, p.leaves))
+    return out[:, :n_nodes]
 
 
-def leaf_values_switch(f, table: enc.TaskTable, cfg: Config, used: tuple[int, ...]):
+def leaf_values_switch(f, table: enc.TaskTable, cfg: Config, p: Plan):
     """`leaf_values` by a `lax.switch` per leaf inside a sequential `lax.map`: each leaf runs
     only its own predicate, one leaf after another. Kept to measure against the one-pass
     select (bench/bench_tasks.py --variants heavy,heavy-switch); not used by the step."""
+    used = p.used
     if not used:
         return jnp.zeros(table.op.shape, jnp.float32)
 
@@ -243,12 +312,14 @@ def combine(table: enc.TaskTable, leaves: jax.Array) -> jax.Array:
 
 
 def progress_values(state: WorldState, tasks: TaskState, cfg: Config, used) -> tuple:
-    """(value float32 [N], memory): each player's task value after a step."""
+    """(value float32 [N], memory): each player's task value after a step; `used` is a Plan
+    or a tuple of predicate ids (then every node and member is read)."""
+    p = used if isinstance(used, Plan) else full_plan(used, cfg)
     memory = tasks.memory
-    if uses_views(used):
+    if uses_views(p.used):
         memory = remember(memory, state, cfg)
     f = features(state, memory, cfg)
-    leaves = LEAF_MODES[LEAF_MODE](f, tasks.table, cfg, used)
+    leaves = LEAF_MODES[LEAF_MODE](f, tasks.table, cfg, p)
     return combine(tasks.table, leaves), memory
 
 

@@ -20,10 +20,9 @@ import jax.numpy as jnp
 from flax import struct
 
 from nmmo_jax import items as it
-from nmmo_jax import material as mat
 from nmmo_jax.config import Config
 from nmmo_jax.events import EVENT_CODES, EVENT_COLUMN, GOLD_KEYS, N_SKILLS
-from nmmo_jax.state import ENTITY_COLUMNS, WorldState
+from nmmo_jax.state import ENTITY_COLUMNS, WorldState, material
 
 # The columns of Features.table, in order.
 EVENT_FEATURES = tuple(f"event_{name}" for name in EVENT_CODES)
@@ -41,15 +40,15 @@ N_FEATURES = len(FEATURE_COLUMNS)
 
 @struct.dataclass
 class TaskMemory:
-    """What the task system remembers between steps (per env; N players, E entities).
+    """What the task system remembers between steps (per env; N players): where each player
+    last stood alive, and its free inventory slots then, for the views of dead members.
 
-    seen_material  bool [N, 16]  materials in each player's window at its last live step
-    seen           bool [N, E]   entities in each player's view at its last live step
-    free_slots     int32 [N]     free inventory slots at each player's last live step
+    last_row, last_col  int32 [N]  position at the last live step (-1: never seen alive)
+    free_slots          int32 [N]  free inventory slots at the last live step
     """
 
-    seen_material: jax.Array
-    seen: jax.Array
+    last_row: jax.Array
+    last_col: jax.Array
     free_slots: jax.Array
 
 
@@ -65,7 +64,9 @@ class Features:
     owned      int32 [N, T, L]         quantity owned by item type and level (alive players)
     equipped   int32 [N, T, L]         items equipped by type and level (alive players)
     kills      int32 [N, 2, KL]        kills by (victim is an NPC, victim level)
-    memory     TaskMemory              the views (updated for this step's live players)
+    material   int8  [S, S]            the material of every tile now
+    memory     TaskMemory              last live positions (updated for this step's live
+                                       players)
     seize      int32 [2]               the centre tile's holder id and seize tick (zeros
                                        without a seize target; systems/seize.py)
     """
@@ -77,49 +78,31 @@ class Features:
     owned: jax.Array
     equipped: jax.Array
     kills: jax.Array
+    material: jax.Array
     memory: TaskMemory
     seize: jax.Array
 
 
 def empty_memory(cfg: Config, views: bool) -> TaskMemory:
-    """Nothing seen yet; without `views` (no task reads them) the view arrays are empty."""
-    n = cfg.player_n
+    """Nothing seen yet; without `views` (no task reads them) the arrays are empty."""
+    n = cfg.player_n if views else 0
     return TaskMemory(
-        seen_material=jnp.zeros((n, mat.N_MATERIALS if views else 0), bool),
-        seen=jnp.zeros((n, cfg.n_entities if views else 0), bool),
-        free_slots=jnp.full(n if views else 0, cfg.item_inventory_capacity, jnp.int32),
+        last_row=jnp.full(n, -1, jnp.int32),
+        last_col=jnp.full(n, -1, jnp.int32),
+        free_slots=jnp.full(n, cfg.item_inventory_capacity, jnp.int32),
     )
-
-
-def current_views(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
-    """(materials bool [N, 16], entities bool [N, E]): what each player's observation shows
-    now (SPEC 11): the materials of its 15x15 window, the live entities within the vision
-    radius (the reference's Entity rows; beyond 100 in view it keeps the nearest, which we do
-    not model here: DEVIATIONS)."""
-    from nmmo_jax.observe import observe_window  # observe imports nothing from task/
-
-    n = cfg.player_n
-    window = observe_window(state, cfg)
-    material = (window & jnp.uint32(0xF)).astype(jnp.int32).reshape(n, -1)
-    materials = (material[:, :, None] == jnp.arange(mat.N_MATERIALS)).any(axis=1)
-    ent = state.entities
-    distance = jnp.maximum(
-        jnp.abs(ent.row[None, :] - ent.row[:n, None]),
-        jnp.abs(ent.col[None, :] - ent.col[:n, None]),
-    )
-    seen = ent.alive[None, :] & (distance <= cfg.player_vision_radius)
-    return materials, seen
 
 
 def remember(memory: TaskMemory, state: WorldState, cfg: Config) -> TaskMemory:
-    """The memory after a step: live players' views replaced by their current ones (SPEC
-    14.3: a dead member's observation keeps its last live view)."""
-    alive = state.entities.alive[: cfg.player_n]
-    materials, seen = current_views(state, cfg)
+    """The memory after a step: live players' positions and free slots (SPEC 14.3: a dead
+    member's observation keeps its last live view)."""
+    ent = state.entities
+    n = cfg.player_n
+    alive = ent.alive[:n]
     free = cfg.item_inventory_capacity - it.occupied(state.inventory.slots).sum(axis=1)
     return memory.replace(
-        seen_material=jnp.where(alive[:, None], materials, memory.seen_material),
-        seen=jnp.where(alive[:, None], seen, memory.seen),
+        last_row=jnp.where(alive, ent.row[:n], memory.last_row).astype(jnp.int32),
+        last_col=jnp.where(alive, ent.col[:n], memory.last_col).astype(jnp.int32),
         free_slots=jnp.where(alive, free, memory.free_slots).astype(jnp.int32),
     )
 
@@ -167,6 +150,7 @@ def features(state: WorldState, memory: TaskMemory, cfg: Config) -> Features:
         owned=jnp.zeros(shape, jnp.int32).at[player, type_id, level].add(quantity),
         equipped=jnp.zeros(shape, jnp.int32).at[player, type_id, level].add(equipped),
         kills=events.kills[:n].astype(jnp.int32),
+        material=material(state.tiles, state.tick),
         memory=memory,
         seize=jnp.zeros(2, jnp.int32) if state.seize is None else state.seize,
     )

@@ -122,17 +122,35 @@ class Query:
         levels = jnp.arange(per_level.shape[-1])
         return jnp.where(self.valid, jnp.where(levels >= level, per_level, 0).sum(-1), 0)
 
-    # --- views (the members' last live observations)
+    # --- views: what the members' observations show, from where they last stood alive
+    @cached_property
+    def _seen_from(self):
+        """(row, col, has a view) [G]: each member's position at its last live step."""
+        row = self.f.memory.last_row[self.slot]
+        col = self.f.memory.last_col[self.slot]
+        return row, col, self.valid & (row >= 0)
+
     def saw_material(self, material: jax.Array) -> jax.Array:
-        """bool [G]: the member's window showed `material`."""
-        seen = self.f.memory.seen_material[self.slot]
-        inside = (material >= 0) & (material < seen.shape[-1])
-        return self.valid & inside & jnp.take(seen, jnp.clip(material, 0, seen.shape[-1] - 1), 1)
+        """bool [G]: `material` is in the member's 15x15 window (SPEC 11 Tile)."""
+        row, col, has_view = self._seen_from
+        radius, size = self.cfg.player_vision_radius, self.cfg.vision_diameter
+
+        def window(r, c):
+            return jax.lax.dynamic_slice(self.f.material, (r - radius, c - radius), (size, size))
+
+        tiles = jax.vmap(window)(row, col)
+        return has_view & (tiles == material).any(axis=(1, 2))
 
     def saw(self, targets: jax.Array) -> jax.Array:
-        """bool [G]: the member's view held one of the players of `targets` (bool [N])."""
-        seen = self.f.memory.seen[self.slot, : self.cfg.player_n]
-        return self.valid & (seen & targets[None, :]).any(axis=1)
+        """bool [G]: a live player of `targets` (bool [N]) is within the member's vision radius
+        (the reference's Entity rows, SPEC 11)."""
+        row, col, has_view = self._seen_from
+        players = self.f.table[:, FEATURE["row"]], self.f.table[:, FEATURE["col"]]
+        distance = jnp.maximum(
+            jnp.abs(players[0][None, :] - row[:, None]), jnp.abs(players[1][None, :] - col[:, None])
+        )
+        near = distance <= self.cfg.player_vision_radius
+        return has_view & (near & targets[None, :] & self.f.alive[None, :]).any(axis=1)
 
     @property
     def player_alive(self) -> jax.Array:
