@@ -12,8 +12,10 @@ leaf read, bench_env.py's Rollout), each compiled once and timed over `--repeats
   heavy    the reference benchmark's heavy set (bench/reference_nmmo.py heavy_task_specs): 16
            built-in predicates (CountEvent, HarvestItem, DefeatEntity, AttainSkill, OwnItem,
            EquipItem, FullyArmed, CanSeeTile, ...), one drawn per player
-  heavy-switch  the same, each leaf evaluating only its own predicate through a lax.switch in
-           a sequential lax.map (engine.leaf_values_switch) instead of the one-pass select
+  table    128 different tasks from the whole predicate table (all 34 built-ins in turn, with
+           varied arguments), player i always task i: the bar of issue 15
+  heavy-switch, table-switch  the same, each leaf evaluating only its own predicate through a
+           lax.switch in a sequential lax.map (engine.leaf_values_switch), not the one-pass select
 Prints us per env-step, agent-steps/s, compile seconds, and the overhead against `none`.
 """
 
@@ -49,13 +51,70 @@ def heavy_specs():
     return [TaskSpec(expr) for expr in catalog]
 
 
+def table_specs(n: int):
+    """`n` different tasks drawn from the whole predicate table (every built-in of SPEC 14.3,
+    in turn, with varied arguments), one per player: the issue's bar."""
+    from nmmo_jax.task import Group, P, TaskSpec
+
+    def one(i):  # a player, so that tasks without arguments differ by their subject
+        return Group((7 * i) % n + 1)
+
+    items = ("Ration", "Potion", "Whetstone", "Arrow", "Runes", "Hat", "Spear", "Rod")
+    skills = ("melee", "range", "mage", "fishing", "herbalism", "prospecting", "carving")
+    makers = [
+        lambda i: P.Success(one(i)),
+        lambda i: P.TickGE(num_tick=64 + i),
+        lambda i: P.CanSeeTile(tile_type=("Water", "Tree", "Ore", "Crystal", "Herb")[i % 5]),
+        lambda i: P.StayAlive(one(i)),
+        lambda i: P.AllDead(one(i)),
+        lambda i: P.CheckAgentStatus(target="all_foes", status=("alive", "dead")[i % 2]),
+        lambda i: P.OccupyTile(row=80 + i % 9, col=80),
+        lambda i: P.CanSeeAgent(target=one(i)),
+        lambda i: P.CanSeeGroup(one(i), target="all_foes"),
+        lambda i: P.DistanceTraveled(dist=8 + i),
+        lambda i: P.AttainSkill(skill=skills[i % 7], level=2 + i % 3, num_agent=1),
+        lambda i: P.GainExperience(skill=skills[i % 7], experience=50 + i, num_agent=1),
+        lambda i: P.CountEvent(event=("EAT_FOOD", "DRINK_WATER", "GO_FARTHEST")[i % 3], N=5 + i),
+        lambda i: P.ScoreHit(combat_style=("Melee", "Range", "Mage")[i % 3], N=3 + i),
+        lambda i: P.DefeatEntity(agent_type=("npc", "player")[i % 2], level=i % 4, num_agent=1),
+        lambda i: P.HoardGold(amount=5 + i),
+        lambda i: P.EarnGold(amount=5 + i),
+        lambda i: P.SpendGold(amount=5 + i),
+        lambda i: P.MakeProfit(amount=5 + i),
+        lambda i: P.InventorySpaceGE(space=1 + i % 10),
+        lambda i: P.OwnItem(item=items[i % 8], level=1 + i % 3, quantity=1 + i % 4),
+        lambda i: P.EquipItem(item=items[5 + i % 3], level=1, num_agent=1),
+        lambda i: P.FullyArmed(
+            combat_style=("Melee", "Range", "Mage")[i % 3], level=1, num_agent=1
+        ),
+        lambda i: P.ConsumeItem(item=items[i % 2], level=1, quantity=1 + i % 3),
+        lambda i: P.HarvestItem(item=items[i % 5], level=1 + i % 2, quantity=1 + i % 3),
+        lambda i: P.FireAmmo(item=items[2 + i % 3], level=1, quantity=1 + i % 3),
+        lambda i: P.ListItem(item=items[i % 8], level=1, quantity=1 + i % 2),
+        lambda i: P.BuyItem(item=items[i % 8], level=1, quantity=1 + i % 2),
+        lambda i: P.ProgressTowardCenter(one(i)),
+        lambda i: P.AllMembersWithinRange(dist=1 + i % 5),
+        lambda i: P.SeizeTile(row=70 + i % 20, col=80, num_ticks=10),
+        lambda i: P.SeizeCenter(num_ticks=5 + i),
+        lambda i: P.SeizeQuadCenter(num_ticks=10, quadrant=("first", "second", "third")[i % 3]),
+        lambda i: P.ProtectLeader(target_protect=one(i), target_destroy="all_foes"),
+    ]
+    exprs = [makers[i % len(makers)](i) for i in range(n)]
+    for i, expr in enumerate(exprs):
+        if expr.subject is None:
+            expr.subject = one(i)  # distinct tasks: each names its own player
+    specs = [TaskSpec(expr) for expr in exprs]
+    assert len({s.name for s in specs}) == n, "the tasks must all differ"
+    return specs
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--envs", type=int, default=4)
     parser.add_argument("--chunk", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--preset", default="medium")
-    parser.add_argument("--variants", default="none,default,heavy,heavy-switch")
+    parser.add_argument("--variants", default="none,default,heavy,table,table-switch")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
 
@@ -71,12 +130,20 @@ def main() -> int:
         def assign_tasks(self, key, state):
             return state
 
+    class OnePerPlayer(nj.Env):
+        """Player i always gets task i of the curriculum (all different)."""
+
+        def assign_tasks(self, key, state):
+            return self.set_tasks(state, self.curriculum)
+
     cfg = nj.Config.preset(args.preset, immortal=True)
     envs = {
         "none": lambda: GameAlone(cfg),
         "default": lambda: nj.Env(cfg),
         "heavy": lambda: nj.Env(cfg, tasks=heavy_specs()),
         "heavy-switch": lambda: nj.Env(cfg, tasks=heavy_specs()),
+        "table": lambda: OnePerPlayer(cfg, tasks=table_specs(cfg.player_n)),
+        "table-switch": lambda: OnePerPlayer(cfg, tasks=table_specs(cfg.player_n)),
     }
     results = {}
     for name in args.variants.split(","):

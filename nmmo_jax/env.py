@@ -168,11 +168,12 @@ class Env:
                     f"build the Env with tasks= including them"
                 )
             plan = self.task_plan
-            if need.leaves > plan.leaves or need.group > plan.group:
+            if need.leaves > plan.leaves or need.group > plan.group or need.nodes > plan.nodes:
                 raise ValueError(
-                    f"tasks need {need.leaves} predicates per task and subjects of {need.group} "
-                    f"players; the Env's curriculum has at most {plan.leaves} and {plan.group}: "
-                    f"build the Env with tasks= including such tasks"
+                    f"tasks need {need.nodes} nodes, {need.leaves} predicates per task and "
+                    f"subjects of {need.group} players; the Env's curriculum has at most "
+                    f"{plan.nodes}, {plan.leaves} and {plan.group}: build the Env with tasks= "
+                    f"including such tasks"
                 )
         table = engine.bind(
             jax.tree.map(jnp.asarray, tasks), state.entities.team[: cfg.player_n], cfg

@@ -154,6 +154,7 @@ class Plan:
     used: tuple[int, ...]
     leaves: int
     group: int
+    nodes: int = 0  # the most nodes of a task (they are the last ones); 0 = all
 
 
 def plan(table: enc.TaskTable, cfg: Config) -> Plan:
@@ -176,7 +177,24 @@ def plan(table: enc.TaskTable, cfg: Config) -> Plan:
     )
     size = np.where(np.asarray(table.subject_kind) == enc.SUBJECT_ASSIGNEE, by_assignee, explicit)
     group = max(1, int(np.where(is_leaf, size, 0).max()))
-    return Plan(used_predicates(table), leaves, min(group, cfg.task_group_size))
+    nodes = max(1, int((op != enc.NONE).sum(axis=1).max()))
+    return Plan(used_predicates(table), leaves, min(group, cfg.task_group_size), nodes)
+
+
+NODE_FIELDS = ("op", "pred", "args", "left", "right", "const", "subject_kind", "subject",
+               "target_kind", "target")  # fmt: skip
+
+
+def trim(table: enc.TaskTable, nodes: int) -> enc.TaskTable:
+    """`table` with only its last `nodes` nodes (the encoding right-aligns every program, so
+    the others are empty where the Plan says so); operand indices shifted to match."""
+    n_nodes = table.op.shape[-1]
+    if not nodes or nodes >= n_nodes:
+        return table
+    cut = {f: getattr(table, f)[:, n_nodes - nodes :] for f in NODE_FIELDS}
+    cut["left"] = jnp.maximum(cut["left"] - (n_nodes - nodes), 0)
+    cut["right"] = jnp.maximum(cut["right"] - (n_nodes - nodes), 0)
+    return table.replace(**cut)
 
 
 def _team_of(cfg):
@@ -319,8 +337,9 @@ def progress_values(state: WorldState, tasks: TaskState, cfg: Config, used) -> t
     if uses_views(p.used):
         memory = remember(memory, state, cfg)
     f = features(state, memory, cfg)
-    leaves = LEAF_MODES[LEAF_MODE](f, tasks.table, cfg, p)
-    return combine(tasks.table, leaves), memory
+    table = trim(tasks.table, p.nodes)
+    leaves = LEAF_MODES[LEAF_MODE](f, table, cfg, p)
+    return combine(table, leaves), memory
 
 
 def evaluate(state: WorldState, tasks: TaskState, active: jax.Array, cfg: Config, used):

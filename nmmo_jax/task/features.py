@@ -124,7 +124,10 @@ def features(state: WorldState, memory: TaskMemory, cfg: Config) -> Features:
         cfg.item_inventory_capacity - occupied.sum(axis=1).astype(jnp.int32),
         ent.team[:n],
     ]
-    counts = events.episode[:n, [EVENT_COLUMN[c] for c in EVENT_CODES.values()]]
+    columns = [EVENT_COLUMN[c] for c in EVENT_CODES.values()]
+    counts = events.episode[:n, :]
+    if columns != list(range(counts.shape[-1])):  # the log's columns are in code order
+        counts = counts[:, columns]
     table = jnp.concatenate(
         [
             jnp.stack(entity + extra, axis=1).astype(jnp.int32),
