@@ -4,9 +4,10 @@
     taskset -c 0 python bench/bench_tasks.py                 # Default config, IMMORTAL, 4 envs
     taskset -c 0 python bench/bench_tasks.py --envs 16 --chunk 64 --repeats 5
 
-Three variants of the same rollout (random valid actions of every head, every observation
-leaf read, bench_env.py's Rollout), each compiled once and timed over `--repeats` calls of
-`--chunk` steps:
+Variants of the same rollout (random valid actions of every head, every observation leaf
+read, bench_env.py's Rollout), each compiled once, then timed in turns (one call of `--chunk`
+steps of each variant per round, `--repeats` rounds, medians), so that the machine's slow
+spells fall on every variant alike:
   none     no task state at all: the reward is the default formula (the game alone)
   default  the default game's task, TickGE(horizon) per player
   heavy    the reference benchmark's heavy set (bench/reference_nmmo.py heavy_task_specs): 16
@@ -145,34 +146,35 @@ def main() -> int:
         "table": lambda: OnePerPlayer(cfg, tasks=table_specs(cfg.player_n)),
         "table-switch": lambda: OnePerPlayer(cfg, tasks=table_specs(cfg.player_n)),
     }
-    results = {}
-    for name in args.variants.split(","):
+    names = args.variants.split(",")
+    rollouts, carries, results = {}, {}, {}
+    for name in names:  # compile every variant first
         engine.LEAF_MODE = "switch" if name.endswith("-switch") else "select"
         rollout = Rollout(envs[name](), args.envs, args.chunk, "random")
         start = time.perf_counter()
         carry = rollout.init(jax.random.key(0))
         carry, stats = rollout.run(carry, jax.random.key(1))
         jax.block_until_ready(stats)
-        compile_s = time.perf_counter() - start
-        times = []
-        for i in range(args.repeats):
+        rollouts[name], carries[name] = rollout, carry
+        results[name] = {"compile_s": time.perf_counter() - start, "all_us": []}
+    # then time them in turns, so that a slow spell of the machine hits every variant alike
+    for i in range(args.repeats):
+        for name in names:
             start = time.perf_counter()
-            carry, stats = rollout.run(carry, jax.random.key(10 + i))
+            carries[name], stats = rollouts[name].run(carries[name], jax.random.key(10 + i))
             jax.block_until_ready(stats)
-            times.append((time.perf_counter() - start) / (args.chunk * args.envs) * 1e6)
+            us = (time.perf_counter() - start) / (args.chunk * args.envs) * 1e6
+            results[name]["all_us"].append(us)
+    base = statistics.median(results["none"]["all_us"]) if "none" in results else None
+    for name in names:
+        times = results[name]["all_us"]
         us = statistics.median(times)
-        results[name] = {
-            "us_per_env_step": us,
-            "agent_steps_per_s": cfg.player_n * 1e6 / us,
-            "compile_s": compile_s,
-            "all_us": times,
-        }
-        base = results.get("none", {}).get("us_per_env_step")
+        results[name].update(us_per_env_step=us, agent_steps_per_s=cfg.player_n * 1e6 / us)
         overhead = f", overhead {100 * (us / base - 1):+.1f} %" if base else ""
         print(
-            f"{name:8s} {us:8.1f} us/env-step (median of {args.repeats}; min {min(times):.1f}), "
+            f"{name:12s} {us:8.1f} us/env-step (median of {args.repeats}; min {min(times):.1f}), "
             f"{cfg.player_n * 1e6 / us:10,.0f} agent-steps/s, compile+first chunk "
-            f"{compile_s:.1f} s{overhead}",
+            f"{results[name]['compile_s']:.1f} s{overhead}",
             flush=True,
         )
     if args.out:
