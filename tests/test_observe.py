@@ -142,9 +142,10 @@ def test_observation_shapes_and_dtypes_small():
         mask = getattr(obs.action_mask, head)
         assert mask.shape == (n, size) and mask.dtype == np.bool_, head
     assert len(ENTITY_COLUMNS) == 31
-    # The pytree leaves: tick, entities, window, agent, inventory, market, comm, and the 13
-    # masks (tile and entity are views of the packed window).
-    assert len(jax.tree.leaves(obs)) == 20
+    # The pytree leaves: tick, entities, window, agent, inventory, market, comm, the 13 masks
+    # and the task embedding (tile and entity are views of the packed window).
+    assert len(jax.tree.leaves(obs)) == 21
+    assert obs.task.shape == (n, SMALL.task_embed_dim) and obs.task.dtype == np.float16
     window = np.asarray(obs.window)
     np.testing.assert_array_equal(np.asarray(obs.tile), window & 0xF)
     np.testing.assert_array_equal(np.asarray(obs.entity)[..., 0], (window >> 4) & 0x3FFF)
