@@ -38,6 +38,22 @@ def ref():
         return {k: data[k] for k in data.files}
 
 
+def recorded_actions(state, cfg, step):
+    """Our action array for one recorded step (columns: Move Direction, Attack Style, target
+    id, Attack Target row, Use and Destroy InventoryItem), translated from the reference's
+    indices into the observation made from `state`."""
+    return reference_actions(
+        state,
+        cfg,
+        {
+            "Move": {"Direction": step[:, 0]},
+            "Attack": {"Style": jnp.clip(step[:, 1], 0, 2), "Target": step[:, 3]},
+            "Use": {"InventoryItem": step[:, 4]},
+            "Destroy": {"InventoryItem": step[:, 5]},
+        },
+    )
+
+
 @pytest.fixture(scope="module")
 def replay(ref):
     cfg = replay_config(ref)
@@ -51,16 +67,7 @@ def replay(ref):
         def body(state, step):
             # the reference's Attack target: a row of the Entity observation made from `state`
             by_id = jnp.where(step[:, 2] > 0, step[:, 2] - 1, cfg.n_entities)
-            actions = reference_actions(
-                state,
-                cfg,
-                {
-                    "Move": {"Direction": step[:, 0]},
-                    "Attack": {"Style": jnp.clip(step[:, 1], 0, 2), "Target": step[:, 3]},
-                    "Use": {"InventoryItem": step[:, 4]},
-                    "Destroy": {"InventoryItem": step[:, 5]},
-                },
-            )
+            actions = recorded_actions(state, cfg, step)
             target = actions[:, env.action_heads.index(("attack_target", cfg.n_entities + 1))]
             _, state, reward, terminated, _, info = env.step(jax.random.key(1), state, actions)
             obs = reference_observation(state, cfg)

@@ -26,10 +26,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from reference_world import replay_config
+from test_reference_combat import recorded_actions
 from test_reference_items import initial_state
 
 import nmmo_jax as nj
-from nmmo_jax.observe import reference_actions
 from nmmo_jax.task import Group, TaskSpec, encode, make
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "reference_tasks_trajectory.npz"
@@ -83,16 +83,7 @@ def replay(ref):
         state = env.set_tasks(state, table)  # player i: task i (compiled with the replay)
 
         def body(state, step):
-            actions = reference_actions(
-                state,
-                cfg,
-                {
-                    "Move": {"Direction": step[:, 0]},
-                    "Attack": {"Style": jnp.clip(step[:, 1], 0, 2), "Target": step[:, 3]},
-                    "Use": {"InventoryItem": step[:, 4]},
-                    "Destroy": {"InventoryItem": step[:, 5]},
-                },
-            )
+            actions = recorded_actions(state, cfg, step)
             _, state, reward, _, _, info = env.step(jax.random.key(1), state, actions)
             task = info["task"]
             out = dict(

@@ -26,6 +26,7 @@ from flax import struct
 
 from nmmo_jax.config import Config
 from nmmo_jax.state import WorldState
+from nmmo_jax.systems.teams import leaders, team_of
 from nmmo_jax.task import predicates as preds
 from nmmo_jax.task import spec as enc
 from nmmo_jax.task.features import TaskMemory, empty_memory, features, remember
@@ -104,7 +105,7 @@ def bind(table: enc.TaskTable, team: jax.Array, cfg: Config) -> enc.TaskTable:
     ids = jnp.arange(1, n + 1)
     same_team = team[:, None] == team[None, :]  # [N, N]
     n_teams = team.max() + 1
-    leader = ~(same_team & (ids[None, :] < ids[:, None])).any(axis=1)  # no lower id in the team
+    leader = leaders(team)
     # the first g members of each agent's team, by id
     rank = jnp.cumsum(same_team, axis=1) - 1
     place = jnp.where(same_team & (rank < g), rank, g)
@@ -171,7 +172,7 @@ def plan(table: enc.TaskTable, cfg: Config) -> Plan:
     # cfg.team_n, or, where teams come from elsewhere (the state's team column), any size
     team_size = cfg.task_group_size
     if cfg.team_n:
-        team_size = int(np.bincount(np.asarray(_team_of(cfg))).max())
+        team_size = int(np.bincount(team_of(cfg)).max())
     by_assignee = np.where(
         np.asarray(table.reward_to)[:, None] == enc.REWARD_TO["team"], team_size, 1
     )
@@ -195,12 +196,6 @@ def trim(table: enc.TaskTable, nodes: int) -> enc.TaskTable:
     cut["left"] = jnp.maximum(cut["left"] - (n_nodes - nodes), 0)
     cut["right"] = jnp.maximum(cut["right"] - (n_nodes - nodes), 0)
     return table.replace(**cut)
-
-
-def _team_of(cfg):
-    from nmmo_jax.systems.teams import team_of
-
-    return team_of(cfg)
 
 
 def full_plan(used: tuple[int, ...], cfg: Config) -> Plan:
