@@ -156,6 +156,8 @@ class Config:
     npc_system_enabled: bool = field(True, **_bool())
     npc_default_refill_dead_npcs: bool = field(True, **_bool())
     npc_spawn_attempts: int = field(25, **_int_range(0, 4096))
+    # charging NPCs per tick whose step is the path rule's (systems/npc.py); the rest step greedily
+    npc_path_batch: int = field(16, **_int_range(0, 4096))
     npc_spawn_aggressive: float = field(0.80, **_float_range(0.0, 1.0))
     npc_spawn_neutral: float = field(0.50, **_float_range(0.0, 1.0))
     npc_spawn_passive: float = field(0.0, **_float_range(0.0, 1.0))

@@ -7,12 +7,16 @@ are kept in `id` and `order`, and the datastore row (the Entity observation orde
 
 Pathing (SPEC 6.4). The reference charges along the first step of an A* search (Manhattan
 heuristic, 99 pops, ties to the smaller (row, col)), with a path cache that persists across
-episodes. We take the greedy step: among the habitable neighbours, the one nearest the goal in
-Manhattan distance, ties in the order N, W, E, S, which is the order of the smaller (row, col).
-Where the rectangle between the NPC and its goal is free of obstacles that *is* A*'s first step
-(every node of f = h lies in the rectangle and A* expands them in (row, col) order); around
-obstacles it can differ: docs/DEVIATIONS.md gives the agreement measured on the reference's
-own A* (tests/test_reference_astar.py).
+episodes. A* is a sequential heap search; we take `path_step`, a vectorised rule measured against
+the reference's own A* (docs/DEVIATIONS.md #21, tests/test_reference_astar.py): a breadth-first
+distance field from the NPC over its (2 vision + 1)^2 window, then the walk back from the goal
+(or, when the goal is not reached, from the node A*'s budget fallback would pick), at each step
+to the neighbour A* pops first; in a closed pocket (where the reference's heap empties) the
+reference's raw-vector answer. It is computed for at most `cfg.npc_path_batch` charging NPCs per
+tick (compacted; the rest, and goals outside the window, take the greedy step: the habitable
+neighbour nearest the goal, ties N, W, E, S). On open ground both rules are exactly A*'s step
+(every node of f = h lies in the rectangle between NPC and goal and A* expands them in
+(row, col) order).
 """
 
 from __future__ import annotations
@@ -231,7 +235,7 @@ def decide(state: WorldState, key: jax.Array, cfg: Config):
     hostile NPCs without one adopt their attacker unchecked (SPEC 18.3's quirk: even a dead or
     distant one); hostile ones then take the closest mortal... player in their window (ties by
     datastore row; IMMORTAL players have npc_type 0 and are found, then dropped next tick as
-    not visible). With a target: the greedy step toward it and an attack if within reach;
+    not visible). With a target: `charge_step` toward it and an attack if within reach;
     without: meander."""
     n, size = cfg.player_n, cfg.n_entities
     ent = state.entities
@@ -272,7 +276,9 @@ def decide(state: WorldState, key: jax.Array, cfg: Config):
     charge = target >= 0
     # passable neighbours N, S, W, E (the meander order), read once for both moves
     ok = neighbour_passable(state.tiles.base, row, col)
-    step_row, step_col = greedy_step(ok, row, col, goal_row, goal_col)
+    step_row, step_col = charge_step(
+        state.tiles.base, ok, charge, row, col, goal_row, goal_col, cfg
+    )
     u = ops.uniforms(key, (cfg.npc_n,), stream=STREAM_DECIDE)
     wander_row, wander_col = meander(ok, u)
     d_row = jnp.where(charge, step_row, wander_row)
@@ -293,6 +299,159 @@ def neighbour_passable(base, row, col) -> jax.Array:
         [mat.is_passable(ops.gather(base, row + dr, col + dc)).astype(bool) for dr, dc in MEANDER],
         axis=-1,
     )
+
+
+def charge_step(base, ok, charge, row, col, goal_row, goal_col, cfg: Config):
+    """(dr, dc) int32 [npc_n]: `path_step` for the first `cfg.npc_path_batch` charging NPCs
+    (`charge`, in slot order) whose goal lies in their window, `greedy_step` for the others.
+
+    Charging NPCs are rare (0.04 per env-tick in a mixed scripted episode), so the path rule runs
+    in a loop over them, one NPC per round: no round runs in a tick without one, and under vmap
+    the rounds are those of the env with the most."""
+    radius = cfg.player_vision_radius
+    step_row, step_col = greedy_step(ok, row, col, goal_row, goal_col)
+    size = row.shape[0]
+    batch = min(cfg.npc_path_batch, size)
+    if batch == 0:
+        return step_row, step_col
+    inside = (jnp.abs(goal_row - row) <= radius) & (jnp.abs(goal_col - col) <= radius)
+    want = charge & inside
+    # compaction: the k-th wanting NPC goes to place k (places past the batch are dropped)
+    place = jnp.where(want, ops.exclusive_cumsum(want), batch)
+    slot = (
+        jnp.zeros((batch,), jnp.int32).at[place].set(jnp.arange(size, dtype=jnp.int32), mode="drop")
+    )
+
+    def one(i, steps):
+        s = slot[i : i + 1] if isinstance(i, int) else jax.lax.dynamic_slice(slot, (i,), (1,))
+        d_row, d_col = path_step(base, row[s], col[s], goal_row[s], goal_col[s], radius)
+        return steps[0].at[s].set(d_row), steps[1].at[s].set(d_col)
+
+    count = jnp.minimum(want.sum(dtype=jnp.int32), batch)
+    return jax.lax.fori_loop(0, count, one, (step_row, step_col))
+
+
+def path_step(base, row, col, goal_row, goal_col, radius: int):
+    """(dr, dc) int32 [K]: the vectorised stand-in for the first step of the reference's A*
+    (SPEC 6.4; its agreement with the reference: DEVIATIONS #21), for K NPCs at (row, col) with
+    goals inside their n x n window, n = 2 radius + 1.
+
+    1. Breadth-first layers from the NPC over the window's habitable tiles, n of them (farther
+       tiles count as not reached).
+    2. The walk's start: the goal when reached; else the reached tile A*'s budget fallback would
+       pick, the smallest (Manhattan distance to the goal h, distance + h, row, col).
+    3. The walk back toward the NPC, each time to the neighbour one layer nearer with the
+       smallest (h, row, col), the node A* pops first; the first step is where the walk ends.
+    4. When the goal is not reached and the reached region touches no edge of the window (a
+       closed pocket: the reference's heap empties), the reference's answer, the raw vector
+       goal - start, moves only when it is a unit step (into a habitable tile).
+    (0, 0) on the goal.
+
+    Everything runs on bit rows (bit c of a [K, n] int32 row r = window tile (r, c); n <= 31):
+    a layer is a few shifts, and instead of walking back from one tile, every tile of a layer
+    inherits the first step of the neighbour its walk goes to (that neighbour's (h, row, col)
+    order is N, W, E, S among the neighbours nearer the goal, then the same among the others)."""
+    n = 2 * radius + 1
+    k = row.shape[0]
+    off = jnp.arange(-radius, radius + 1, dtype=jnp.int32)
+    w_row = row[:, None, None] + off[:, None]
+    w_col = col[:, None, None] + off[None, :]
+    inside = (w_row >= 0) & (w_row < base.shape[0]) & (w_col >= 0) & (w_col < base.shape[1])
+    win = inside & mat.is_passable(ops.gather(base, w_row, w_col)).astype(bool)
+    bit = jnp.left_shift(1, jnp.arange(n, dtype=jnp.int32))
+    habitable = (win * bit).sum(axis=-1, dtype=jnp.int32)  # [K, n] bit rows
+    lines = jnp.arange(n, dtype=jnp.int32)[None, :]
+    g_row = (goal_row - row + radius)[:, None]  # window coordinates, [K, 1]
+    g_col = (goal_col - col + radius)[:, None]
+    full = (1 << n) - 1
+    zero = jnp.zeros((k, 1), jnp.int32)
+
+    def north(x):  # at row r: row r - 1 of x (the tiles' northern neighbours)
+        return jnp.concatenate([zero, x[:, :-1]], axis=1)
+
+    def south(x):
+        return jnp.concatenate([x[:, 1:], zero], axis=1)
+
+    def west(x):  # at column c: column c - 1
+        return (x << 1) & full
+
+    def east(x):
+        return x >> 1
+
+    # the tiles whose N (W, ...) neighbour is nearer the goal: rows below the goal's row, ...
+    nearer = dict(
+        N=jnp.where(lines > g_row, full, 0),
+        S=jnp.where(lines < g_row, full, 0),
+        W=jnp.broadcast_to((full << (g_col + 1)) & full, (k, n)),
+        E=jnp.broadcast_to((1 << g_col) - 1, (k, n)),
+    )
+    reached = jnp.where(lines == radius, 1 << radius, 0) & habitable
+    layers = [reached]
+    prev = reached
+    first = {}  # first step -> the tiles whose walk ends with it
+    for depth in range(1, n + 1):
+        grown = reached | north(reached) | south(reached) | west(reached) | east(reached)
+        layer = grown & habitable & ~reached
+        via = dict(N=north(prev), W=west(prev), E=east(prev), S=south(prev))
+        if depth == 1:  # the NPC's neighbours: the tile north of it is the step N, ...
+            first = dict(
+                N=layer & via["S"], W=layer & via["E"], E=layer & via["W"], S=layer & via["N"]
+            )
+        else:
+            taken = jnp.zeros_like(layer)
+            goes = {}
+            for toward in (True, False):
+                for d in ("N", "W", "E", "S"):
+                    side = nearer[d] if toward else ~nearer[d]
+                    pick = layer & via[d] & side & ~taken
+                    goes[d] = goes.get(d, 0) | pick
+                    taken = taken | pick
+            for step in first:
+                f = first[step]
+                first[step] = f | (goes["N"] & north(f)) | (goes["W"] & west(f))
+                first[step] = first[step] | (goes["E"] & east(f)) | (goes["S"] & south(f))
+        reached = reached | layer
+        layers.append(reached)
+        prev = layer
+    # the walk's start: min h among the reached tiles, then the first layer holding such a tile,
+    # then the smallest row, then the lowest bit (column)
+    tiles = (reached[:, :, None] >> jnp.arange(n, dtype=jnp.int32)) & 1  # [K, n, n]
+    h = jnp.abs(lines[:, :, None] - g_row[:, :, None]) + jnp.abs(
+        jnp.arange(n, dtype=jnp.int32)[None, None, :] - g_col[:, :, None]
+    )
+    big = jnp.int32(4 * n)
+    h_min = jnp.where(tiles == 1, h, big).min(axis=(1, 2), keepdims=True)
+    ring = ((tiles == 1) & (h == h_min)).astype(jnp.int32)
+    ring = (ring * bit).sum(axis=-1, dtype=jnp.int32)  # [K, n]
+    stacked = jnp.stack(layers, axis=1)  # [K, n + 1, n]
+    hit = ((stacked & ring[:, None, :]) != 0).any(axis=-1)  # [K, n + 1]
+    depth = ops.first_true(hit)
+    at_depth = jnp.arange(n + 1, dtype=jnp.int32)[None, :, None] == depth[:, None, None]
+    cells = jnp.where(at_depth, stacked, 0).max(axis=1) & ring  # [K, n]
+    s_row = ops.first_true(cells != 0)
+    on_row = lines == s_row[:, None]
+    x = jnp.where(on_row, cells, 0).max(axis=1)
+    s_col = jax.lax.population_count((x & -x) - 1)
+    d_row = jnp.zeros((k,), jnp.int32)
+    d_col = jnp.zeros((k,), jnp.int32)
+    for step, (dr, dc) in zip(("N", "W", "E", "S"), STEPS, strict=True):
+        there = (jnp.where(on_row, first[step], 0).max(axis=1) >> s_col) & 1
+        d_row = jnp.where(there == 1, dr, d_row)
+        d_col = jnp.where(there == 1, dc, d_col)
+
+    # a closed pocket: the reference's raw vector, a move only if it is a unit step
+    def goal_bit(rows):
+        return (jnp.where(lines == g_row, rows, 0).max(axis=1) >> g_col[:, 0]) & 1
+
+    edge = (reached[:, 0] != 0) | (reached[:, -1] != 0)
+    edge |= ((reached & (1 | (1 << (n - 1)))) != 0).any(axis=1)
+    raw_row, raw_col = goal_row - row, goal_col - col
+    unit = ((jnp.abs(raw_row) + jnp.abs(raw_col)) == 1) & (goal_bit(habitable) == 1)
+    pocket = (goal_bit(reached) == 0) & ~edge
+    d_row = jnp.where(pocket, jnp.where(unit, raw_row, 0), d_row)
+    d_col = jnp.where(pocket, jnp.where(unit, raw_col, 0), d_col)
+    on_goal = (row == goal_row) & (col == goal_col)
+    return jnp.where(on_goal, 0, d_row), jnp.where(on_goal, 0, d_col)
 
 
 def greedy_step(ok, row, col, goal_row, goal_col):

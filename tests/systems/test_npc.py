@@ -490,3 +490,83 @@ def test_npc_health_regenerates_one_per_tick_up_to_100():
         seen.append(col(state, "health")[4:].tolist())
     # +1 per step, capped at 100
     assert seen == [[91, 100, 100, 51], [92, 100, 100, 52], [93, 100, 100, 53]]
+
+
+# --- the charge step around obstacles (SPEC 6.4; the rule: DEVIATIONS #21)
+
+
+def maze(lines):
+    """Stones of a drawing in the top-left corner of the square, everything right of and below
+    it stone too (as tests/data/astar_mazes.md pads its mazes with blocked tiles); the player
+    digits and 'S' read as grass."""
+    rows, cols = len(lines), len(lines[0])
+    return [
+        (r, c)
+        for r in range(SIZE)
+        for c in range(SIZE)
+        if r >= rows or c >= cols or lines[r][c] == "#"
+    ]
+
+
+# tests/data/astar_mazes.md, "Wall forcing a detour": S (3, 2) against a wall whose only gap is
+# at the bottom, the player at (3, 6). Greedy: East is blocked, North (2, 2) and South (4, 2)
+# both at Manhattan distance 5, so North by the tie order. A* (SPEC 6.4): every path leaves
+# through the gap in row 7; f = g + h grows by 2 for every step North, so the heap pops the
+# southern nodes first and the backtrace of the goal starts South (the reference's aStar: S).
+DETOUR = [
+    "...#.....",
+    "...#.....",
+    "...#.....",
+    "..S#..1..",
+    "...#.....",
+    "...#.....",
+    "...#.....",
+    ".........",
+]
+# "U-shaped trap": a cup open toward S (4, 1), the player (4, 7) behind its bottom. Greedy walks
+# East into the cup (Manhattan 5 < 7); A* leaves North, around the cup's upper arm (the reference's
+# aStar: N; both arms are the same length, and the heap pops the smaller row first).
+CUP = [
+    ".........",
+    ".........",
+    "..####...",
+    ".....#...",
+    ".S...#.1.",
+    ".....#...",
+    "..####...",
+    ".........",
+    ".........",
+]
+
+
+def charge_from(lines, start, player, copies=1, **rules):
+    cfg, state = build(
+        players={1: player},
+        stones=maze(lines),
+        npcs=[dict(row=start[0], col=start[1], npc_type=NEUTRAL, attacker_id=1)] * copies,
+        **rules,
+    )
+    state = run(cfg, state)
+    assert (col(state, "target")[slot(0) : slot(copies)] == 0).all()
+    assert col(state, "health")[0] == 100  # distance 4 and 6: out of reach (3)
+    return cfg, state
+
+
+def test_a_charge_walks_around_a_wall():
+    cfg, state = charge_from(DETOUR, (3, 2), (3, 6))
+    assert pos(state, slot(0)) == at(cfg, 4, 2)
+
+
+def test_a_charge_walks_around_a_cup():
+    cfg, state = charge_from(CUP, (4, 1), (4, 7))
+    assert pos(state, slot(0)) == at(cfg, 3, 1)
+
+
+def test_charging_npcs_past_the_path_batch_step_greedily():
+    # two NPCs on the same tile (NPCs ignore occupancy): the first in slot order takes the path
+    # rule's step (South), the second, past npc_path_batch = 1, the greedy step (North); with a
+    # batch of 0 both step greedily
+    cfg, state = charge_from(DETOUR, (3, 2), (3, 6), copies=2, npc_path_batch=1)
+    assert [pos(state, slot(k)) for k in range(2)] == [at(cfg, 4, 2), at(cfg, 2, 2)]
+    cfg, state = charge_from(DETOUR, (3, 2), (3, 6), copies=2, npc_path_batch=0)
+    assert [pos(state, slot(k)) for k in range(2)] == [at(cfg, 2, 2), at(cfg, 2, 2)]
