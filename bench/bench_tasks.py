@@ -15,6 +15,8 @@ spells fall on every variant alike:
            EquipItem, FullyArmed, CanSeeTile, ...), one drawn per player
   table    128 different tasks from the whole predicate table (all 34 built-ins in turn, with
            varied arguments), player i always task i: the bar of issue 15
+  heavy-direct, table-direct  the same, every predicate by its own `fn` on every leaf (no
+           lowering to the generic count of task/lowering.py: engine.LEAF_MODE "direct")
   heavy-switch, table-switch  the same, each leaf evaluating only its own predicate through a
            lax.switch in a sequential lax.map (engine.leaf_values_switch), not the one-pass select
 Prints us per env-step, agent-steps/s, compile seconds, and the overhead against `none`.
@@ -115,7 +117,7 @@ def main() -> int:
     parser.add_argument("--chunk", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--preset", default="medium")
-    parser.add_argument("--variants", default="none,default,heavy,table,table-switch")
+    parser.add_argument("--variants", default="none,default,heavy,table,table-direct")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
 
@@ -142,14 +144,16 @@ def main() -> int:
         "none": lambda: GameAlone(cfg),
         "default": lambda: nj.Env(cfg),
         "heavy": lambda: nj.Env(cfg, tasks=heavy_specs()),
+        "heavy-direct": lambda: nj.Env(cfg, tasks=heavy_specs()),
         "heavy-switch": lambda: nj.Env(cfg, tasks=heavy_specs()),
         "table": lambda: OnePerPlayer(cfg, tasks=table_specs(cfg.player_n)),
+        "table-direct": lambda: OnePerPlayer(cfg, tasks=table_specs(cfg.player_n)),
         "table-switch": lambda: OnePerPlayer(cfg, tasks=table_specs(cfg.player_n)),
     }
     names = args.variants.split(",")
     rollouts, carries, results = {}, {}, {}
     for name in names:  # compile every variant first
-        engine.LEAF_MODE = "switch" if name.endswith("-switch") else "select"
+        engine.LEAF_MODE = name.split("-")[1] if "-" in name else "select"
         rollout = Rollout(envs[name](), args.envs, args.chunk, "random")
         start = time.perf_counter()
         carry = rollout.init(jax.random.key(0))

@@ -36,6 +36,14 @@ FEATURE_COLUMNS = (
 )
 FEATURE = {name: i for i, name in enumerate(FEATURE_COLUMNS)}
 N_FEATURES = len(FEATURE_COLUMNS)
+_ENTITY = frozenset(ENTITY_COLUMNS)
+# the event-log columns of the table: (EventLog field, column index)
+_LOG_COLUMNS = {
+    **{f"event_{name}": ("episode", EVENT_COLUMN[code]) for name, code in EVENT_CODES.items()},
+    **{f"hits_{style}": ("hits", i) for i, style in enumerate(("melee", "range", "mage"))},
+    **{f"gold_{name}": ("gold", i) for i, name in enumerate(GOLD_KEYS)},
+    **{f"level_up_{skill}": ("level_up", skill - 1) for skill in range(1, N_SKILLS + 1)},
+}
 
 
 @struct.dataclass
@@ -52,10 +60,11 @@ class TaskMemory:
     free_slots: jax.Array
 
 
-@struct.dataclass
 class Features:
-    """One step's per-player quantities (N players): the `table` columns FEATURE_COLUMNS, and
-    the per-(type, level) tables the item predicates read.
+    """One step's per-player quantities (N players), read from the state where they are
+    needed: a predicate's members gather their own values (`at`, `items_at`, `owned_at`, ...),
+    so a step builds no table of every player's columns. The whole-table forms remain, built
+    on demand, for predicates that read them (`table`, `owned`, `equipped`).
 
     tick       int32 []
     table      int32 [N, F]            FEATURE_COLUMNS (entity columns of dead players are 0)
@@ -69,18 +78,128 @@ class Features:
                                        players)
     seize      int32 [2]               the centre tile's holder id and seize tick (zeros
                                        without a seize target; systems/seize.py)
+
+    Nothing is cached: XLA merges the identical reads of one step, and a cached value would
+    leak out of a `lax.map` or `lax.switch` body that computed it first.
     """
 
-    tick: jax.Array
-    table: jax.Array
-    alive: jax.Array
-    items: jax.Array
-    owned: jax.Array
-    equipped: jax.Array
-    kills: jax.Array
-    material: jax.Array
-    memory: TaskMemory
-    seize: jax.Array
+    def __init__(self, state: WorldState, memory: TaskMemory, cfg: Config):
+        self.state = state
+        self.memory = memory
+        self.cfg = cfg
+        self.n = cfg.player_n
+
+    # --- whole-player quantities
+    @property
+    def tick(self) -> jax.Array:
+        return self.state.tick.astype(jnp.int32)
+
+    @property
+    def alive(self) -> jax.Array:
+        return self.state.entities.alive[: self.n]
+
+    @property
+    def material(self) -> jax.Array:
+        return material(self.state.tiles, self.state.tick)
+
+    @property
+    def seize(self) -> jax.Array:
+        seize = self.state.seize
+        return jnp.zeros(2, jnp.int32) if seize is None else seize
+
+    @property
+    def items(self) -> jax.Array:
+        return self.state.events.items[: self.n].astype(jnp.int32)
+
+    @property
+    def kills(self) -> jax.Array:
+        return self.state.events.kills[: self.n].astype(jnp.int32)
+
+    def column(self, name: str) -> jax.Array:
+        """int32 [N]: the FEATURE_COLUMNS column `name` of every player."""
+        return self.at(jnp.arange(self.n), FEATURE[name])
+
+    @property
+    def table(self) -> jax.Array:
+        return jnp.stack([self.column(name) for name in FEATURE_COLUMNS], axis=1)
+
+    def _by_type_table(self, equipped: bool) -> jax.Array:
+        n = self.n
+        slots = self.state.inventory.slots[:n].astype(jnp.int32)
+        occupied = it.occupied(slots) & self.alive[:, None]
+        levels = self.state.events.items.shape[-1]
+        type_id = it.column(slots, "type_id")
+        level = jnp.clip(it.column(slots, "level"), 1, levels) - 1
+        if equipped:
+            value = (occupied & (it.column(slots, "equipped") > 0)).astype(jnp.int32)
+        else:
+            value = jnp.where(occupied, it.column(slots, "quantity"), 0)
+        player = jnp.broadcast_to(jnp.arange(n)[:, None], type_id.shape)
+        table = jnp.zeros((n, it.N_TYPES, levels), jnp.int32)
+        return table.at[player, type_id, level].add(value)
+
+    @property
+    def owned(self) -> jax.Array:
+        return self._by_type_table(equipped=False)
+
+    @property
+    def equipped(self) -> jax.Array:
+        return self._by_type_table(equipped=True)
+
+    # --- the members' values (slot: int32 [...] player slots in 0..N-1)
+    def at(self, slot: jax.Array, column: int) -> jax.Array:
+        """int32 [...]: column `column` (an index of FEATURE_COLUMNS, a Python int) of the
+        players `slot`, gathered from the state."""
+        name = FEATURE_COLUMNS[column]
+        ent, events = self.state.entities, self.state.events
+        if name in _ENTITY:
+            alive = ent.alive[slot]
+            return jnp.where(alive, getattr(ent, name)[slot], 0).astype(jnp.int32)
+        if name == "alive":
+            return ent.alive[slot].astype(jnp.int32)
+        if name in ("spawn_row", "spawn_col", "team"):
+            return getattr(ent, name)[slot].astype(jnp.int32)
+        if name == "free_slots":
+            occupied = it.occupied(self.state.inventory.slots[slot])
+            return self.cfg.item_inventory_capacity - occupied.sum(axis=-1).astype(jnp.int32)
+        source, index = _LOG_COLUMNS[name]
+        return getattr(events, source)[slot, index].astype(jnp.int32)
+
+    def event_at(self, slot: jax.Array, code: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """(int32 [...] the episode count of event `code` of the players `slot`, bool []
+        whether `code` is an event code)."""
+        column, known = event_column(code)
+        return self.state.events.episode[slot, column].astype(jnp.int32), known
+
+    def items_at(self, slot: jax.Array, key: jax.Array) -> jax.Array:
+        """int32 [..., L]: the item-event number sums of aggregate key `key` by level."""
+        return self.state.events.items[slot, key].astype(jnp.int32)
+
+    def kills_at(self, slot: jax.Array, npc: jax.Array) -> jax.Array:
+        """int32 [..., KL]: kills of NPCs (`npc` true) or players by victim level."""
+        return self.state.events.kills[slot, jnp.where(npc, 1, 0)].astype(jnp.int32)
+
+    def by_type_at(
+        self, slot: jax.Array, item_type: jax.Array, level: jax.Array, equipped: bool
+    ) -> jax.Array:
+        """int32 [...]: the quantity of `item_type` at level >= `level` the players `slot`
+        own (or, `equipped`, how many such items they have equipped), read from their
+        inventory slots (0 for dead players): `owned` or `equipped` summed over levels."""
+        slots = self.state.inventory.slots[slot].astype(jnp.int32)  # [..., S, fields]
+        levels = self.state.events.items.shape[-1]
+        held = it.occupied(slots) & self.state.entities.alive[slot][..., None]
+        held &= it.column(slots, "type_id") == item_type
+        held &= jnp.clip(it.column(slots, "level"), 1, levels) >= level
+        if equipped:
+            return (held & (it.column(slots, "equipped") > 0)).sum(-1, dtype=jnp.int32)
+        return jnp.where(held, it.column(slots, "quantity"), 0).sum(-1, dtype=jnp.int32)
+
+
+def event_column(code: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(int32 [] the event log's column of event `code`, bool [] whether `code` is one)."""
+    codes = jnp.asarray(list(EVENT_CODES.values()))
+    columns = jnp.asarray([EVENT_COLUMN[c] for c in EVENT_CODES.values()])
+    return columns[jnp.argmax(codes == code)], (codes == code).any()
 
 
 def empty_memory(cfg: Config, views: bool) -> TaskMemory:
@@ -110,50 +229,4 @@ def remember(memory: TaskMemory, state: WorldState, cfg: Config) -> TaskMemory:
 def features(state: WorldState, memory: TaskMemory, cfg: Config) -> Features:
     """The per-player quantities of SPEC 14.2-14.3 after a step (`memory` already updated by
     `remember`)."""
-    n = cfg.player_n
-    ent = state.entities
-    alive = ent.alive[:n]
-    slots = state.inventory.slots.astype(jnp.int32)
-    occupied = it.occupied(slots)
-    events = state.events
-    entity = [jnp.where(alive, getattr(ent, name)[:n], 0) for name in ENTITY_COLUMNS]
-    extra = [
-        alive.astype(jnp.int32),
-        ent.spawn_row[:n],
-        ent.spawn_col[:n],
-        cfg.item_inventory_capacity - occupied.sum(axis=1).astype(jnp.int32),
-        ent.team[:n],
-    ]
-    columns = [EVENT_COLUMN[c] for c in EVENT_CODES.values()]
-    counts = events.episode[:n, :]
-    if columns != list(range(counts.shape[-1])):  # the log's columns are in code order
-        counts = counts[:, columns]
-    table = jnp.concatenate(
-        [
-            jnp.stack(entity + extra, axis=1).astype(jnp.int32),
-            counts.astype(jnp.int32),
-            events.hits[:n].astype(jnp.int32),
-            events.gold[:n].astype(jnp.int32),
-            events.level_up[:n].astype(jnp.int32),
-        ],
-        axis=1,
-    )
-    levels = events.items.shape[-1]
-    type_id = it.column(slots, "type_id")
-    level = jnp.clip(it.column(slots, "level"), 1, levels) - 1
-    quantity = jnp.where(occupied & alive[:, None], it.column(slots, "quantity"), 0)
-    equipped = (occupied & alive[:, None] & (it.column(slots, "equipped") > 0)).astype(jnp.int32)
-    player = jnp.broadcast_to(jnp.arange(n)[:, None], type_id.shape)
-    shape = (n, it.N_TYPES, levels)
-    return Features(
-        tick=state.tick.astype(jnp.int32),
-        table=table,
-        alive=alive,
-        items=events.items[:n].astype(jnp.int32),
-        owned=jnp.zeros(shape, jnp.int32).at[player, type_id, level].add(quantity),
-        equipped=jnp.zeros(shape, jnp.int32).at[player, type_id, level].add(equipped),
-        kills=events.kills[:n].astype(jnp.int32),
-        material=material(state.tiles, state.tick),
-        memory=memory,
-        seize=jnp.zeros(2, jnp.int32) if state.seize is None else state.seize,
-    )
+    return Features(state, memory, cfg)

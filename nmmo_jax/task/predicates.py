@@ -25,8 +25,10 @@ import jax.numpy as jnp
 
 from nmmo_jax import items as it
 from nmmo_jax import material as mat
-from nmmo_jax.events import EVENT_CODES
+from nmmo_jax.events import EVENT_CODES, N_ITEM_KEYS, item_key
 from nmmo_jax.state import SKILLS
+from nmmo_jax.task.features import event_column
+from nmmo_jax.task.lowering import ENTITY_INDEX, GOLD_INDEX, Count
 
 # --- names the encoder turns into numbers
 SKILL_ID = {name: i + 1 for i, name in enumerate(SKILLS)}  # melee 1 .. alchemy 8 (SPEC 4.1)
@@ -80,6 +82,9 @@ class PredicateDef:
     target: str | None = None
     extra: tuple[str, ...] = ()  # parameters kept in the name only (ProtectLeader's target_destroy)
     views: bool = False  # reads members' last observations (`Query.saw`, the task memory)
+    # `lower(args) -> lowering.Count`: the same value as `fn` as a generic count (evaluated
+    # for all such leaves at once, lowering.py); None: the engine runs `fn`
+    lower: Callable | None = None
 
     def convert(self, name: str, value) -> float:
         """A Python argument value as the float the encoded row stores."""
@@ -99,17 +104,18 @@ class PredicateDef:
 REGISTRY: dict[str, PredicateDef] = {}
 
 
-def predicate(name=None, params=(), defaults=(), target=None, extra=(), views=False):
+def predicate(name=None, params=(), defaults=(), target=None, extra=(), views=False, lower=None):
     """Registers `fn(query, args)` as a predicate named `name` (default: the function's name):
     `params` its numeric parameters in order, `defaults` the values of the last ones, `target`
     the name of its group parameter, `views` whether it reads what members saw (the engine
-    keeps the views only when a task can need them). Returns the function; registering a name
-    again replaces it."""
+    keeps the views only when a task can need them), `lower` an optional `lowering.Count` of the
+    same value (lowering.py; it must equal `fn` exactly). Returns the function; registering a
+    name again replaces it."""
 
     def register(fn):
         key = name or fn.__name__
         REGISTRY[key] = PredicateDef(
-            key, fn, tuple(params), tuple(defaults), target, tuple(extra), views
+            key, fn, tuple(params), tuple(defaults), target, tuple(extra), views, lower
         )
         return fn
 
@@ -144,15 +150,22 @@ def _closest(q, row, col):
 
 
 # --- the built-ins (nmmo.task.base_predicates), in the reference's order
-@predicate()
+@predicate(lower=lambda a, cfg: Count({}, fixed=True, fixed_value=1.0))
 def Success(q, a):
     return jnp.float32(1.0)
 
 
-@predicate(params=("num_tick",), defaults=(None,))
+def _horizon_ticks(a, cfg):
+    return jnp.where(a.num_tick < 0, cfg.horizon, a.num_tick)
+
+
+@predicate(
+    params=("num_tick",),
+    defaults=(None,),
+    lower=lambda a, cfg: Count({}, tick=1, denom=_horizon_ticks(a, cfg)),
+)
 def TickGE(q, a):
-    num_tick = jnp.where(a.num_tick < 0, q.cfg.horizon, a.num_tick)
-    return _ratio(q.tick.astype(jnp.float32), num_tick)
+    return _ratio(q.tick.astype(jnp.float32), _horizon_ticks(a, q.cfg))
 
 
 @predicate(params=("tile_type",), views=True)
@@ -165,13 +178,10 @@ def _group_alive(q):
     one is given (SPEC 14.5: `make_task_from_spec` makes the target of AllDead and StayAlive
     their subject, so `AllDead(target="left_team")` reads the whole left team, beyond
     task_group_size)."""
-    by_target = q.target.any()
-    alive = jnp.where(
-        by_target,
-        (q.target & q.player_alive).sum(),
-        (q.alive & (q.column("health") > 0)).sum(),
-    )
-    return alive, jnp.where(by_target, q.target.sum(), q.size)
+    size = q.target_size
+    by_target = size > 0
+    alive = jnp.where(by_target, q.target_alive, (q.alive & (q.column("health") > 0)).sum())
+    return alive, jnp.where(by_target, size, q.size)
 
 
 @predicate(target="target")
@@ -188,8 +198,7 @@ def AllDead(q, a):
 
 @predicate(params=("status",), target="target")
 def CheckAgentStatus(q, a):
-    alive = (q.target & q.player_alive).sum()
-    share_alive = _ratio(alive, q.target.sum())
+    share_alive = _ratio(q.target_alive, q.target_size)
     status = a.int("status")
     return jnp.where(status == 1, share_alive, jnp.where(status == 0, 1.0 - share_alive, 0.0))
 
@@ -227,24 +236,59 @@ def _skill_column(q, skill, suffix):
     return jnp.where(known, values[jnp.clip(skill - 1, 0, len(SKILLS) - 1)], 0)
 
 
-@predicate(params=("skill", "level", "num_agent"))
+def _skill(a):
+    """(index of the skill in a block of SKILLS columns, 1 if it is a skill id 1..8 else 0)."""
+    skill = a.int("skill")
+    known = (skill >= 1) & (skill <= len(SKILLS))
+    return jnp.clip(skill - 1, 0, len(SKILLS) - 1), known.astype(jnp.int32)
+
+
+def _lower_attain_skill(a, cfg):
+    index, known = _skill(a)  # the alive members' (level - 1)
+    return Count(
+        {"entity": [(ENTITY_INDEX["melee_level"] + index, known), (ENTITY_INDEX["alive"], -1)]},
+        denom=a.num_agent * (a.level - 1),
+        fixed=a.level <= 1,
+        fixed_value=1.0,
+    )
+
+
+def _lower_gain_experience(a, cfg):
+    index, known = _skill(a)
+    return Count(
+        {"entity": [(ENTITY_INDEX["melee_exp"] + index, known)]}, denom=a.experience * a.num_agent
+    )
+
+
+@predicate(params=("skill", "level", "num_agent"), lower=_lower_attain_skill)
 def AttainSkill(q, a):
     gained = jnp.where(q.alive, _skill_column(q, a.int("skill"), "level") - 1, 0).sum()
     return jnp.where(a.level <= 1, 1.0, _ratio(gained, a.num_agent * (a.level - 1)))
 
 
-@predicate(params=("skill", "experience", "num_agent"))
+@predicate(params=("skill", "experience", "num_agent"), lower=_lower_gain_experience)
 def GainExperience(q, a):
     exp = _skill_column(q, a.int("skill"), "exp").sum()
     return _ratio(exp, a.experience * a.num_agent)
 
 
-@predicate(params=("event", "N"))
+def _lower_count_event(a, cfg):
+    column, known = event_column(a.int("event"))
+    return Count({"episode": [(column, known.astype(jnp.int32))]}, denom=a.N)
+
+
+@predicate(params=("event", "N"), lower=_lower_count_event)
 def CountEvent(q, a):
     return _ratio(q.event_count(a.int("event")).sum(), a.N)
 
 
-@predicate(params=("combat_style", "N"))
+def _lower_score_hit(a, cfg):
+    style = a.int("combat_style")
+    known = ((style >= 1) & (style <= 3)).astype(jnp.int32)
+    return Count({"hits": [(jnp.clip(style - 1, 0, 2), known)]}, denom=a.N)
+
+
+@predicate(params=("combat_style", "N"), lower=_lower_score_hit)
 def ScoreHit(q, a):
     style = a.int("combat_style")
     hits = jnp.stack([q.feature(f"hits_{s}") for s in ("melee", "range", "mage")])  # [3, G]
@@ -253,13 +297,27 @@ def ScoreHit(q, a):
     return _ratio(count, a.N)
 
 
-@predicate(params=("agent_type", "level", "num_agent"))
+def _lower_defeat_entity(a, cfg):
+    npc = (a.int("agent_type") == 1).astype(jnp.int32)
+    return Count(
+        {"kills": [(npc, 1)]},
+        level=a.level,
+        denom=a.num_agent,
+        fixed=~(a.num_agent > 0),
+        fixed_value=1.0,
+    )
+
+
+@predicate(params=("agent_type", "level", "num_agent"), lower=_lower_defeat_entity)
 def DefeatEntity(q, a):
     kills = q.kills(a.int("agent_type") == 1, a.level).sum()
     return jnp.where(a.num_agent > 0, _ratio(kills, a.num_agent), 1.0)
 
 
-@predicate(params=("amount",))
+@predicate(
+    params=("amount",),
+    lower=lambda a, cfg: Count({"entity": [(ENTITY_INDEX["gold"], 1)]}, denom=a.amount),
+)
 def HoardGold(q, a):
     return _ratio(q.column("gold").sum(), a.amount)
 
@@ -268,17 +326,25 @@ def _earned(q):
     return (q.feature("gold_EARN_GOLD") + q.feature("gold_LOOT_GOLD")).sum()
 
 
-@predicate(params=("amount",))
+_EARNED = [(GOLD_INDEX["EARN_GOLD"], 1), (GOLD_INDEX["LOOT_GOLD"], 1)]
+_SPENT = (GOLD_INDEX["BUY_ITEM"], 1)
+
+
+@predicate(params=("amount",), lower=lambda a, cfg: Count({"gold": _EARNED}, denom=a.amount))
 def EarnGold(q, a):
     return _ratio(_earned(q), a.amount)
 
 
-@predicate(params=("amount",))
+@predicate(params=("amount",), lower=lambda a, cfg: Count({"gold": [_SPENT]}, denom=a.amount))
 def SpendGold(q, a):
     return _ratio(q.feature("gold_BUY_ITEM").sum(), a.amount)
 
 
-@predicate(params=("amount",))
+def _lower_make_profit(a, cfg):
+    return Count({"gold": _EARNED + [(_SPENT[0], -1)]}, denom=a.amount)
+
+
+@predicate(params=("amount",), lower=_lower_make_profit)
 def MakeProfit(q, a):
     return _ratio(_earned(q) - q.feature("gold_BUY_ITEM").sum(), a.amount)
 
@@ -290,12 +356,32 @@ def InventorySpaceGE(q, a):
     return (~q.valid | (free >= a.space)).all().astype(jnp.float32)
 
 
-@predicate(params=("item", "level", "quantity"))
+def _item_type(a):
+    """(the item type argument, 1 if it indexes the by-type tables else 0)."""
+    item = a.int("item")
+    return item, ((item >= 0) & (item < it.N_TYPES)).astype(jnp.int32)
+
+
+def _lower_own_item(a, cfg):
+    return Count({"owned": [_item_type(a)]}, level=a.level, denom=a.quantity)
+
+
+def _lower_equip_item(a, cfg):
+    return Count(
+        {"equipped": [_item_type(a)]},
+        level=a.level,
+        denom=a.num_agent,
+        fixed=~(a.num_agent > 0),
+        fixed_value=1.0,
+    )
+
+
+@predicate(params=("item", "level", "quantity"), lower=_lower_own_item)
 def OwnItem(q, a):
     return _ratio(q.owned(a.int("item"), a.level).sum(), a.quantity)
 
 
-@predicate(params=("item", "level", "num_agent"))
+@predicate(params=("item", "level", "num_agent"), lower=_lower_equip_item)
 def EquipItem(q, a):
     count = q.equipped(a.int("item"), a.level).sum()
     return jnp.where(a.num_agent > 0, _ratio(count, a.num_agent), 1.0)
@@ -313,7 +399,16 @@ def FullyArmed(q, a):
 
 
 def _item_event_predicate(event: str, name: str):
-    @predicate(name=name, params=("item", "level", "quantity"))
+    def lower(a, cfg):
+        key = item_key(event, a.int("item"))
+        known = (key < N_ITEM_KEYS).astype(jnp.int32)
+        return Count(
+            {"items": [(jnp.minimum(key, N_ITEM_KEYS - 1), known)]},
+            level=a.level,
+            denom=a.quantity,
+        )
+
+    @predicate(name=name, params=("item", "level", "quantity"), lower=lower)
     def value(q, a):
         return _ratio(q.item_events(event, a.int("item"), a.level).sum(), a.quantity)
 
@@ -396,5 +491,5 @@ def SeizeQuadCenter(q, a):
 
 @predicate(target="target_protect", extra=("target_destroy",))
 def ProtectLeader(q, a):
-    leader_alive = (q.target & q.player_alive).any()
+    leader_alive = q.target_alive > 0
     return jnp.where(leader_alive, q.tick / q.cfg.horizon, 0.0)

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from nmmo_jax import events as ev
+from nmmo_jax import items as it
 from nmmo_jax.config import Config
 from nmmo_jax.task.features import FEATURE, Features
 
@@ -60,8 +61,11 @@ class Query:
         return self.f.tick
 
     def _at(self, column) -> jax.Array:
-        """int32 [G]: one column of the feature table at the members' rows (a gather of G
-        values: cheaper than gathering whole rows when a predicate reads a few columns)."""
+        """int32 [G]: one column of the feature table at the members' rows, gathered from the
+        state (G values: no table of every player is built); `column` a Python int, or an
+        int32 index into the whole table (`Features.table`, built then)."""
+        if isinstance(column, int):
+            return self.f.at(self.slot, column)
         return self.f.table[self.slot, column]
 
     def feature(self, name: str) -> jax.Array:
@@ -76,7 +80,7 @@ class Query:
     @cached_property
     def alive(self) -> jax.Array:
         """bool [G]: members alive now (the reference's live entity rows)."""
-        return self.valid & (self._at(FEATURE["alive"]) > 0)
+        return self.valid & self.f.alive[self.slot]
 
     # --- entity columns of the alive members (SPEC 14.1: dead members are absent)
     def column(self, name: str) -> jax.Array:
@@ -87,11 +91,7 @@ class Query:
     # --- events of the episode (every member, dead or alive)
     def event_count(self, code: jax.Array) -> jax.Array:
         """int32 [G]: how often each member logged event `code` (an event code, SPEC 14.6)."""
-        codes = jnp.asarray(list(ev.EVENT_CODES.values()))
-        first = FEATURE["event_" + next(iter(ev.EVENT_CODES))]
-        index = jnp.argmax(codes == code)
-        known = (codes == code).any()
-        counts = self._at(first + index)
+        counts, known = self.f.event_at(self.slot, code)
         return jnp.where(self.valid & known, counts, 0)
 
     def item_events(self, name: str, item_type: jax.Array, level: jax.Array) -> jax.Array:
@@ -99,26 +99,25 @@ class Query:
         "HARVEST_ITEM") of `item_type` with level >= `level`."""
         key = ev.item_key(name, item_type)
         known = key < ev.N_ITEM_KEYS
-        per_level = self.f.items[self.slot, jnp.minimum(key, ev.N_ITEM_KEYS - 1)]  # [G, L]
+        per_level = self.f.items_at(self.slot, jnp.minimum(key, ev.N_ITEM_KEYS - 1))  # [G, L]
         return jnp.where(self.valid & known, _from_level(per_level, level), 0)
 
     def owned(self, item_type: jax.Array, level: jax.Array) -> jax.Array:
         """int32 [G]: quantity each alive member owns of `item_type` at level >= `level`."""
-        return self._by_type(self.f.owned, item_type, level)
+        return self._by_type(item_type, level, equipped=False)
 
     def equipped(self, item_type: jax.Array, level: jax.Array) -> jax.Array:
         """int32 [G]: items of `item_type` at level >= `level` each alive member has equipped."""
-        return self._by_type(self.f.equipped, item_type, level)
+        return self._by_type(item_type, level, equipped=True)
 
-    def _by_type(self, table, item_type, level):
-        types = table.shape[1]
-        inside = (item_type >= 0) & (item_type < types)
-        per_level = table[self.slot, jnp.clip(item_type, 0, types - 1)]
-        return jnp.where(self.alive & inside, _from_level(per_level, level), 0)
+    def _by_type(self, item_type, level, equipped):
+        inside = (item_type >= 0) & (item_type < it.N_TYPES)
+        count = self.f.by_type_at(self.slot, item_type, level, equipped)
+        return jnp.where(self.alive & inside, count, 0)
 
     def kills(self, npc: jax.Array, level: jax.Array) -> jax.Array:
         """int32 [G]: each member's kills of NPCs (`npc` true) or players, victim level >= level."""
-        per_level = self.f.kills[self.slot, jnp.where(npc, 1, 0)]  # [G, KL]
+        per_level = self.f.kills_at(self.slot, npc)  # [G, KL]
         levels = jnp.arange(per_level.shape[-1])
         return jnp.where(self.valid, jnp.where(levels >= level, per_level, 0).sum(-1), 0)
 
@@ -145,17 +144,34 @@ class Query:
         """bool [G]: a live player of `targets` (bool [N]) is within the member's vision radius
         (the reference's Entity rows, SPEC 11)."""
         row, col, has_view = self._seen_from
-        players = self.f.table[:, FEATURE["row"]], self.f.table[:, FEATURE["col"]]
+        players = self.f.column("row"), self.f.column("col")
         distance = jnp.maximum(
             jnp.abs(players[0][None, :] - row[:, None]), jnp.abs(players[1][None, :] - col[:, None])
         )
         near = distance <= self.cfg.player_vision_radius
         return has_view & (near & targets[None, :] & self.f.alive[None, :]).any(axis=1)
 
+    @cached_property
+    def target_size(self) -> jax.Array:
+        """int32 []: the players of the target group."""
+        return _count(self.target, jnp.ones_like(self.target))
+
+    @cached_property
+    def target_alive(self) -> jax.Array:
+        """int32 []: the players of the target group alive now."""
+        return _count(self.target, self.player_alive)
+
     @property
     def player_alive(self) -> jax.Array:
         """bool [N]: every player alive now (the reference's `gs.alive_agents`)."""
         return self.f.alive
+
+
+def _count(a: jax.Array, b: jax.Array) -> jax.Array:
+    """int32 []: how many places two bool [N] masks share, as a dot product (exact: N < 2**24):
+    vmapped over leaves it is one matrix-vector product, cheaper on XLA CPU than the
+    and-reduction of a bool [leaves, N] array."""
+    return jnp.dot(a.astype(jnp.float32), b.astype(jnp.float32)).astype(jnp.int32)
 
 
 def _from_level(per_level: jax.Array, level: jax.Array) -> jax.Array:
