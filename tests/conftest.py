@@ -66,8 +66,8 @@ def _free_compiled_programs():
 # workers finish together instead of one running the slow modules alone at the end; the order
 # changes only when the tests run, never what they check. The costs are rough CPU seconds of a
 # module with an empty compilation cache (measured before the optimizations were turned down;
-# only their order matters); a module not listed counts 1 s per test. `--dist worksteal` (or any --dist other than load) uses
-# xdist's own scheduling instead.
+# only their order matters); a module not listed counts 1 s per test. `--dist worksteal` (or any
+# --dist other than load) uses xdist's own scheduling instead.
 MODULE_SECONDS = {
     "tests/test_determinism.py": 200,
     "tests/test_readme.py": 170,
