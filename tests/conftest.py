@@ -28,6 +28,25 @@ settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# Compile with few optimizations (XLA's backend at -O0, no expensive LLVM passes): the suite's time
+# is almost all compilation (each test runs a few steps of small worlds), and this makes it ~30 %
+# cheaper. Optimizations do not change what a program computes (no fast-math on CPU), so a rule
+# gives the same numbers either way; the modules that check bit-identity across compilation
+# settings (jit == eager, one device == a mesh, CPU == GPU) compile as users do, and
+# NMMO_TEST_OPTIMIZE=1 compiles every module as users do. The persistent compilation cache keys
+# on the setting, so the two kinds of program never mix.
+FULLY_OPTIMIZED = ("test_determinism.py", "test_devices.py")
+OPTIMIZE_ALL = os.environ.get("NMMO_TEST_OPTIMIZE", "0") == "1"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _compiler_optimizations(request):
+    optimize = OPTIMIZE_ALL or pathlib.Path(request.module.__file__).name in FULLY_OPTIMIZED
+    jax.config.update("jax_disable_most_optimizations", not optimize)
+    yield
+    jax.config.update("jax_disable_most_optimizations", False)
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _free_compiled_programs():
     """Each test module's compiled programs are dropped when it ends (the persistent cache on
@@ -36,3 +55,63 @@ def _free_compiled_programs():
     yield
     jax.clear_caches()
     gc.collect()
+
+
+# --- pytest-xdist scheduling (`-n 2`): whole modules, the longest first
+#
+# A module's tests share the programs it compiles (module-level jits, functools.cache'd rollouts)
+# and its compiled programs are dropped when it ends (above), so a module split over two workers
+# compiles them twice. Each module goes to one worker, as xdist's --dist loadfile, and the
+# modules are handed out longest first (a longest-processing-time schedule) so that the two
+# workers finish together instead of one running the slow modules alone at the end; the order
+# changes only when the tests run, never what they check. The costs are rough CPU seconds of a
+# module with an empty compilation cache (measured before the optimizations were turned down;
+# only their order matters); a module not listed counts 1 s per test. `--dist worksteal` (or any
+# --dist other than load) uses xdist's own scheduling instead.
+MODULE_SECONDS = {
+    "tests/test_determinism.py": 200,
+    "tests/test_readme.py": 170,
+    "tests/test_notebooks.py": 140,
+    "tests/systems/test_movement.py": 140,
+    "tests/systems/test_harvest.py": 120,
+    "tests/systems/test_fog.py": 100,
+    "tests/test_semantics.py": 100,
+    "tests/systems/test_survival.py": 100,
+    "tests/agents/test_scripted.py": 80,
+    "tests/test_soundness.py": 80,
+    "tests/systems/test_combat.py": 70,
+    "tests/systems/test_combat_order.py": 65,
+    "tests/test_reference_parity.py": 60,
+    "tests/test_reference_items.py": 60,
+    "tests/test_reference_combat.py": 60,
+    "tests/test_reference_exchange.py": 60,
+    "tests/test_reference_tasks.py": 60,
+    "tests/test_npc_statistics.py": 60,
+    "tests/test_cli.py": 55,
+    "tests/test_parity_smoke.py": 50,
+    "tests/systems/test_items.py": 50,
+    "tests/systems/test_comm.py": 45,
+    "tests/systems/test_exchange.py": 40,
+    "tests/systems/test_give.py": 35,
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class LongestModuleFirst(LoadFileScheduling):
+        def _assign_work_unit(self, node):
+            if not getattr(self, "_ordered", False):
+
+                def cost(scope):
+                    return MODULE_SECONDS.get(scope, len(self.workqueue[scope]))
+
+                for scope in sorted(self.workqueue, key=cost, reverse=True):
+                    self.workqueue.move_to_end(scope)
+                self._ordered = True
+            super()._assign_work_unit(node)
+
+    return LongestModuleFirst(config, log)

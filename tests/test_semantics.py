@@ -1,8 +1,12 @@
 """Semantics that do not depend on how the env is run (DESIGN "Semantics and parity").
 
-jit == eager, vmap == a loop over envs, same key == same trajectory, reset per key and from the
-map pool, sample_actions honours the masks, out-of-range actions inside jit are Stay, and
-VmapAutoReset resets only the environments whose episode is over.
+vmap == a loop over envs, same key == same trajectory, reset per key and from the map pool,
+sample_actions honours the masks, out-of-range actions inside jit are Stay, and VmapAutoReset
+resets only the environments whose episode is over. jit == eager is checked in
+tests/test_determinism.py (three steps replayed op by op, on the full small game).
+
+The batched programs all take N_ENVS environments and the auto-reset tests run on the plain
+small world (near its horizon), so that the module compiles each program once.
 """
 
 import jax
@@ -19,6 +23,8 @@ from nmmo_jax.systems.movement import STAY
 SMALL = nj.Config.small()
 ENV = nj.Env(SMALL)
 N = SMALL.player_n
+
+N_ENVS = 3  # the batch of every vmapped program below (and of the README's example)
 
 # Compiled once per module: every test reuses these.
 RESET = jax.jit(ENV.reset)
@@ -49,30 +55,11 @@ def _index(tree, i):
     return jax.tree.map(lambda x: x[i], tree)
 
 
-# --- jit == eager
-
-
-def test_jit_equals_eager():
-    key = jax.random.key(11)
-    # (An eager reset costs ~7 s of op-by-op compilation, so both runs start from the jitted one.)
-    obs_j, state_j = RESET(key)
-    state_e = state_j
-    for t in range(3):
-        k_act, k_step = jax.random.split(jax.random.fold_in(key, t))
-        actions = SAMPLE(k_act, obs_j)
-        eager = ENV.step(k_step, state_e, actions)
-        jitted = STEP(k_step, state_j, actions)
-        assert_trees_equal(eager, jitted)
-        state_e = eager[1]
-        obs_j, state_j = jitted[0], jitted[1]
-    assert int(state_j.tick) == 3
-
-
 # --- vmap == loop
 
 
 def test_vmap_equals_loop():
-    n_envs = 4
+    n_envs = N_ENVS
     keys = jax.random.split(jax.random.key(5), n_envs)
     obs_v, states_v = VRESET(keys)
     singles = [RESET(k) for k in keys]
@@ -93,39 +80,36 @@ def test_vmap_equals_loop():
 
 
 def _trajectory(key):
+    """ROLLOUT_STEPS steps of random valid actions from the reset of `key`, through the jitted
+    reset, sample_actions and step of the module: (final obs, final state, records [T, ...])."""
     k_reset, k_run = jax.random.split(key)
-    obs, state = ENV.reset(k_reset)
-
-    def body(carry, k):
-        obs, state = carry
+    obs, state = RESET(k_reset)
+    records = []
+    for k in jax.random.split(k_run, ROLLOUT_STEPS):
         k_act, k_step = jax.random.split(k)
-        actions = ENV.sample_actions(k_act, obs)
-        obs, state, reward, terminated, truncated, info = ENV.step(k_step, state, actions)
-        record = dict(
-            actions=actions,
-            reward=reward,
-            terminated=terminated,
-            truncated=truncated,
-            alive=info["alive"],
-            row=state.entities.row,
-            col=state.entities.col,
-            food=state.entities.food,
-            water=state.entities.water,
-            health=state.entities.health,
-            regrow_at=state.tiles.regrow_at,
+        actions = SAMPLE(k_act, obs)
+        obs, state, reward, terminated, truncated, info = STEP(k_step, state, actions)
+        records.append(
+            dict(
+                actions=actions,
+                reward=reward,
+                terminated=terminated,
+                truncated=truncated,
+                alive=info["alive"],
+                row=state.entities.row,
+                col=state.entities.col,
+                food=state.entities.food,
+                water=state.entities.water,
+                health=state.entities.health,
+                regrow_at=state.tiles.regrow_at,
+            )
         )
-        return (obs, state), record
-
-    (obs, state), records = jax.lax.scan(body, (obs, state), jax.random.split(k_run, ROLLOUT_STEPS))
-    return obs, state, records
-
-
-TRAJECTORY = jax.jit(_trajectory)
+    return obs, state, jax.tree.map(lambda *xs: jnp.stack(xs), *records)
 
 
 def test_same_key_same_trajectory_and_different_keys_differ():
-    first = TRAJECTORY(jax.random.key(42))
-    second = TRAJECTORY(jax.random.key(42))
+    first = _trajectory(jax.random.key(42))
+    second = _trajectory(jax.random.key(42))
     assert_trees_equal(first, second)
     assert int(first[1].tick) == ROLLOUT_STEPS
     # The agents really moved: the trajectory is not trivially constant.
@@ -133,7 +117,7 @@ def test_same_key_same_trajectory_and_different_keys_differ():
     cols = np.asarray(first[2]["col"])[:, :N]
     assert (np.diff(rows, axis=0) != 0).any() or (np.diff(cols, axis=0) != 0).any()
 
-    other = TRAJECTORY(jax.random.key(43))
+    other = _trajectory(jax.random.key(43))
     assert not np.array_equal(np.asarray(first[2]["actions"]), np.asarray(other[2]["actions"]))
     assert not (
         np.array_equal(np.asarray(first[2]["row"]), np.asarray(other[2]["row"]))
@@ -172,8 +156,8 @@ def test_reset_is_deterministic_per_key():
 def test_reset_map_comes_from_the_map_pool_with_resources_on_grass_and_water():
     pool = ENV.map_pool
     assert pool.shape == (SMALL.map_n, SMALL.map_size, SMALL.map_size)
-    _, states = VRESET(jax.random.split(jax.random.key(9), 4))
-    for i in range(4):
+    _, states = VRESET(jax.random.split(jax.random.key(9), N_ENVS))
+    for i in range(N_ENVS):
         index = int(states.map_index[i])
         assert 0 <= index < SMALL.map_n
         terrain = np.asarray(apply_border(pool[index], SMALL))
@@ -302,35 +286,32 @@ def test_out_of_range_actions_inside_jit_are_stay_on_a_real_map():
         obs, state = out_valid[0], out_valid[1]
 
 
-# --- VmapAutoReset
+# --- VmapAutoReset (on the plain small world: its plain step is VSTEP; episodes are brought to
+# the horizon by setting the tick)
 
-HORIZON = 3
-SHORT = nj.Config.small(horizon=HORIZON)
-SHORT_ENV = nj.Env(SHORT)
-AUTO = nj.VmapAutoReset(SHORT_ENV)
+HORIZON = SMALL.horizon
+AUTO = nj.VmapAutoReset(ENV)
 AUTO_RESET = jax.jit(AUTO.reset)
 AUTO_STEP = jax.jit(AUTO.step)
-SHORT_VSTEP = jax.jit(jax.vmap(SHORT_ENV.step))
+NOOPS = jnp.broadcast_to(ENV.noop_actions, (N_ENVS,) + ENV.noop_actions.shape)
 
 
 def test_vmap_auto_reset_resets_only_finished_envs():
-    n_envs = 3
+    n_envs = N_ENVS
     _, states = AUTO_RESET(jax.random.split(jax.random.key(21), n_envs))
-    # Env 0 is one step from the horizon; envs 1 and 2 have just started.
-    states = states.replace(tick=jnp.array([HORIZON - 1, 0, 0], jnp.int32))
-    actions = jnp.broadcast_to(
-        nj.Env(SHORT).noop_actions, (n_envs,) + nj.Env(SHORT).noop_actions.shape
-    )
+    # Env 0 is one step from the horizon; envs 1 and 2 three steps.
+    states = states.replace(tick=jnp.array([HORIZON - 1, HORIZON - 3, HORIZON - 3], jnp.int32))
+    actions = NOOPS
 
-    for t in range(HORIZON):
+    for t in range(3):
         keys = jax.random.split(jax.random.fold_in(jax.random.key(22), t), n_envs)
         step_keys = jax.vmap(jax.random.split)(keys)[:, 0]
         reset_keys = jax.vmap(jax.random.split)(keys)[:, 1]
-        plain = SHORT_VSTEP(step_keys, states, actions)
+        plain = VSTEP(step_keys, states, actions)
         new_obs, new_states, reward, terminated, truncated, info = AUTO_STEP(keys, states, actions)
 
         over = np.asarray(info["episode_over"])
-        last = t == HORIZON - 1
+        last = t == 2
         expected_over = [True, False, False] if t == 0 else [False, last, last]
         np.testing.assert_array_equal(over, expected_over)
         # Rewards, flags and info of the step itself are the plain step's, resets or not.
@@ -354,27 +335,24 @@ def test_vmap_auto_reset_resets_only_finished_envs():
         states = new_states
 
     # After three steps: env 0 restarted and ran two steps; envs 1 and 2 just restarted.
-    np.testing.assert_array_equal(np.asarray(states.tick), [HORIZON - 1, 0, 0])
+    np.testing.assert_array_equal(np.asarray(states.tick), [2, 0, 0])
 
 
 def test_vmap_auto_reset_resets_an_env_whose_players_all_died():
-    n_envs = 3  # the batch size of the test above: no recompilation
+    n_envs = N_ENVS  # the batch size of the test above: no recompilation
     _, states = AUTO_RESET(jax.random.split(jax.random.key(23), n_envs))
     # Every player of env 1 is about to die of a last hit of starvation and dehydration.
-    health = states.entities.health.at[1, : SHORT.player_n].set(10)
-    food = states.entities.food.at[1, : SHORT.player_n].set(0)
-    water = states.entities.water.at[1, : SHORT.player_n].set(0)
+    health = states.entities.health.at[1, :N].set(10)
+    food = states.entities.food.at[1, :N].set(0)
+    water = states.entities.water.at[1, :N].set(0)
     states = states.replace(entities=states.entities.replace(health=health, food=food, water=water))
-    actions = jnp.broadcast_to(
-        nj.Env(SHORT).noop_actions, (n_envs,) + nj.Env(SHORT).noop_actions.shape
-    )
     keys = jax.random.split(jax.random.key(24), n_envs)
-    new_obs, new_states, reward, terminated, truncated, info = AUTO_STEP(keys, states, actions)
+    new_obs, new_states, reward, terminated, truncated, info = AUTO_STEP(keys, states, NOOPS)
     np.testing.assert_array_equal(np.asarray(info["episode_over"]), [False, True, False])
-    np.testing.assert_array_equal(np.asarray(terminated[1]), np.ones(SHORT.player_n, bool))
-    np.testing.assert_array_equal(np.asarray(reward[1]), -np.ones(SHORT.player_n, np.float32))
+    np.testing.assert_array_equal(np.asarray(terminated[1]), np.ones(N, bool))
+    np.testing.assert_array_equal(np.asarray(reward[1]), -np.ones(N, np.float32))
     # Env 1 was reset (everyone alive again at tick 0); env 0 continued.
-    assert np.asarray(new_states.entities.alive[1, : SHORT.player_n]).all()
+    assert np.asarray(new_states.entities.alive[1, :N]).all()
     np.testing.assert_array_equal(np.asarray(new_states.tick), [1, 0, 1])
     # The final observation shows the dead: their own rows are zeros.
     final = info["final_observation"]
@@ -385,13 +363,14 @@ def test_vmap_auto_reset_resets_an_env_whose_players_all_died():
 def test_vmap_auto_reset_batch_of_one_resets_exactly_when_over():
     # A batch of one takes a lax.cond instead of the while loop (nmmo_jax.env.VmapAutoReset).
     _, states = AUTO_RESET(jax.random.split(jax.random.key(25), 1))
-    actions = nj.Env(SHORT).noop_actions[None]
-    for t in range(HORIZON + 1):
+    states = states.replace(tick=jnp.array([HORIZON - 3], jnp.int32))  # three steps from it
+    actions = ENV.noop_actions[None]
+    for t in range(4):
         keys = jax.random.split(jax.random.fold_in(jax.random.key(26), t), 1)
         reset_keys = jax.vmap(jax.random.split)(keys)[:, 1]
         _, new_states, _, _, _, info = AUTO_STEP(keys, states, actions)
         over = bool(info["episode_over"][0])
-        assert over == (t == HORIZON - 1)
+        assert over == (t == 2)
         if over:
             assert int(info["final_observation"].tick[0]) == HORIZON
             assert_trees_equal(new_states, AUTO_RESET(reset_keys)[1])
