@@ -323,7 +323,7 @@ def charge_step(base, ok, charge, row, col, goal_row, goal_col, cfg: Config):
     )
 
     def one(i, steps):
-        s = slot[i : i + 1] if isinstance(i, int) else jax.lax.dynamic_slice(slot, (i,), (1,))
+        s = jax.lax.dynamic_slice(slot, (i,), (1,))  # the loop's bound is traced: so is i
         d_row, d_col = path_step(base, row[s], col[s], goal_row[s], goal_col[s], radius)
         return steps[0].at[s].set(d_row), steps[1].at[s].set(d_col)
 

@@ -316,10 +316,13 @@ def leaf_values_switch(f, table: enc.TaskTable, cfg: Config, p: Plan):
 # every other possible predicate vectorised over every leaf, then each leaf's own picked),
 # "direct" (the same without lowering: every predicate by its `fn`) or "switch"
 # (leaf_values_switch). Measured side by side (bench/bench_tasks.py, 4 envs x 128 players,
-# 128 different tasks over all 34 built-ins, bench/RESULTS.md): direct +21.5 % over the game
-# alone, switch +62.8 %. Direct beat switch: 128 sequential switch calls cost more than 34
-# predicates evaluated as vector code, since XLA on CPU runs a lax.map body one leaf at a
-# time; lowering cuts the predicates evaluated on every leaf further.
+# 128 different tasks over all 34 built-ins, bench/RESULTS.md): switch +62.8 % over the game
+# alone against +21.5 % for the one-pass evaluation then (2026-12-06): 128 sequential switch
+# calls cost more than 34 predicates evaluated as vector code, since XLA on CPU runs a lax.map
+# body one leaf at a time. Since the lazy feature gathers (2026-12-07): select +20.5 %, direct
+# +14.1 %, within noise of each other round by round; select is kept because, timed alone,
+# the engine's cost with the lowering no longer grows with the number of lowered predicates
+# a curriculum holds (docs/PERFORMANCE.md).
 LEAF_MODES = {
     "select": leaf_values,
     "direct": functools.partial(leaf_values, lower=False),
