@@ -6,14 +6,14 @@ target roles ("left_team", "all_foes", ...) become player masks. A team task is 
 member; the copies have the same subject and so the same progress, which gives every member
 the team task's reward, as the reference's single shared task does.
 
-After each step `evaluate` computes all tasks in one pass: every leaf of every task is a
-predicate of a subject, vmapped over (task, node); the predicates the table can contain are
-evaluated for every leaf and the leaf's own is selected. Under `vmap` a `lax.switch` on the
-predicate id would run every branch as well (a batched index turns it into a select), so the
-one pass costs the same and keeps the code simple; what makes it cheap is that only the
-predicates that can occur are traced at all (`Env` collects them from the curriculum, so the
-default TickGE task reads the tick and nothing else). Then the combinators run node by node,
-and the task classes turn progress into rewards.
+After each step `evaluate` computes all tasks together: every leaf of every task is a
+predicate of a subject. Only the predicates that can occur are traced at all (`Env` collects
+them from the curriculum, so the default TickGE task reads the tick and nothing else). The
+predicates with a lowering (lowering.py: most built-ins are sums of per-player counters) are
+one generic count over every leaf; each other predicate runs on the leaves that name it only
+(`grouped_values`), not on every leaf. Under `vmap` a `lax.switch` on the predicate id would run
+every branch on every leaf (a batched index turns it into a select). Then the combinators run
+node by node, and the task classes turn progress into rewards.
 """
 
 from __future__ import annotations
@@ -220,8 +220,8 @@ def leaf_values(f, table: enc.TaskTable, cfg: Config, p: Plan, lower: bool = Tru
     """float32 [A, L]: every leaf's predicate value, clamped to [0, 1] (0 for other nodes).
     Only the first `p.leaves` leaves of a task and the first `p.group` members of a subject are
     read (the Plan guarantees there are no more). The predicates with a lowering (`lower`,
-    lowering.py) are evaluated together as one generic count per leaf; each other one on
-    every leaf, and each leaf selects its own."""
+    lowering.py) are evaluated together as one generic count over every leaf; each other
+    predicate only on the leaves that name it (`grouped_values`)."""
     used = p.used
     if not used:
         return jnp.zeros(table.op.shape, jnp.float32)
@@ -234,6 +234,27 @@ def leaf_values(f, table: enc.TaskTable, cfg: Config, p: Plan, lower: bool = Tru
         return jnp.take_along_axis(x, index, axis=1).reshape((-1,) + x.shape[2:])
 
     lowered = [pid for pid in used if lower and preds.definition(pid).lower is not None]
+    others = [pid for pid in used if pid not in lowered]
+    leaves = (pick(table.pred), pick(table.args), pick(table.subject[..., : p.group]),
+              pick(table.target))  # fmt: skip
+    values = jnp.zeros(leaves[0].shape, jnp.float32)
+    if lowered:
+        values = values + lowered_values(f, leaves, lowered, cfg)
+    if others:
+        values = values + grouped_values(f, leaves, others, cfg)
+    out = jnp.zeros((a, n_nodes + 1), jnp.float32)
+    out = out.at[jnp.arange(a)[:, None], where].set(values.reshape(a, p.leaves))
+    return out[:, :n_nodes]
+
+
+def _clean(value: jax.Array) -> jax.Array:
+    return jnp.clip(jnp.nan_to_num(jnp.asarray(value, jnp.float32)), 0.0, 1.0)
+
+
+def lowered_values(f, leaves, lowered: list[int], cfg: Config) -> jax.Array:
+    """float32 [M]: the value of each leaf (pred, args, subject, target: [M, ...]) whose
+    predicate is among `lowered`, as one generic count per leaf (lowering.py); 0 elsewhere."""
+    pred, args, subject, target = leaves
 
     def lower_one(pred, args):  # the leaf's own Count (zero terms if it is not lowered)
         counts = {}
@@ -242,35 +263,61 @@ def leaf_values(f, table: enc.TaskTable, cfg: Config, p: Plan, lower: bool = Tru
             counts[pid] = d.lower(Args(d.params, args), cfg)
         return dataclasses.asdict(merge(pred, counts))
 
-    def one(pred, args, subject, target, count):
-        q = Query(f, subject - 1, target, cfg)
-        values, chosen = [], []
-        if lowered:
-            values.append(count_value(q, Count(**count)))
-            chosen.append(functools.reduce(jnp.logical_or, [pred == pid for pid in lowered]))
-        for pid in used:
-            if pid in lowered:
-                continue
-            d = preds.definition(pid)
-            values.append(jnp.asarray(d.fn(q, Args(d.params, args)), jnp.float32))
-            chosen.append(pred == pid)
-        values = [jnp.clip(jnp.nan_to_num(v), 0.0, 1.0) for v in values]
-        if len(values) == 1:
-            return jnp.where(chosen[0], values[0], 0.0)
-        return jnp.select(chosen, values, 0.0)
+    # the Counts as arrays of their own: fused into the evaluation, XLA would recompute the
+    # per-predicate selects for every member, term and level they feed
+    count = jax.lax.optimization_barrier(jax.vmap(lower_one)(pred, args))
 
-    pred, args = pick(table.pred), pick(table.args)
-    count = None
-    if lowered:
-        # the Counts as arrays of their own: fused into the evaluation, XLA would recompute
-        # the per-predicate selects for every member, term and level they feed
-        count = jax.lax.optimization_barrier(jax.vmap(lower_one)(pred, args))
-    values = jax.vmap(one)(
-        pred, args, pick(table.subject[..., : p.group]), pick(table.target), count
-    )
-    out = jnp.zeros((a, n_nodes + 1), jnp.float32)
-    out = out.at[jnp.arange(a)[:, None], where].set(values.reshape(a, p.leaves))
-    return out[:, :n_nodes]
+    def one(pred, subject, target, count):
+        value = _clean(count_value(Query(f, subject - 1, target, cfg), Count(**count)))
+        chosen = functools.reduce(jnp.logical_or, [pred == pid for pid in lowered])
+        return jnp.where(chosen, value, 0.0)
+
+    return jax.vmap(one)(pred, subject, target, count)
+
+
+def grouped_values(f, leaves, others: list[int], cfg: Config) -> jax.Array:
+    """float32 [M]: the value of each leaf (pred, args, subject, target: [M, ...]) whose
+    predicate is among `others`, each predicate run by its own `fn` on the leaves that name it
+    only; 0 elsewhere.
+
+    Each predicate has `cap` places per round (static: twice its share of the M leaves, at
+    most M); a round gives the next `cap` leaves of every predicate their places, evaluates
+    every predicate on its places (vectorised) and scatters the values back. Rounds repeat
+    while some predicate has leaves left: one round when the leaves spread over the
+    predicates (a table of different tasks), up to M / cap when one predicate holds them all.
+    Evaluating every predicate on every leaf and selecting (the first version) did P times
+    the work: 16 unlowered predicates on 128 leaves cost ~80 us per env-step."""
+    pred, args, subject, target = leaves
+    m, n_preds = pred.shape[0], len(others)
+    cap = min(m, -(-2 * m // n_preds))
+    local = jnp.full(pred.shape, n_preds, jnp.int32)  # the leaf's index in `others`
+    for k, pid in enumerate(others):
+        local = jnp.where(pred == pid, k, local)
+    # the leaves ordered by predicate (then by position): one sort of M keys; predicate k's
+    # leaves are sorted[start[k] : start[k] + counts[k]]
+    index = jnp.arange(m, dtype=jnp.int32)
+    leaf_of = jnp.sort(local * m + index) % m
+    counts = (local[None, :] == jnp.arange(n_preds)[:, None]).sum(axis=1, dtype=jnp.int32)
+    start = jnp.cumsum(counts) - counts
+    rounds = (counts.max() + cap - 1) // cap
+    place = jnp.arange(cap, dtype=jnp.int32)
+
+    def one_round(r, values):
+        for k, pid in enumerate(others):
+            d = preds.definition(pid)
+            rank = r * cap + place
+            at = jnp.where(rank < counts[k], leaf_of[jnp.minimum(start[k] + rank, m - 1)], m)
+            got = jnp.minimum(at, m - 1)
+
+            def run(args, subject, target, d=d):
+                query = Query(f, subject - 1, target, cfg)
+                return _clean(d.fn(query, Args(d.params, args)))
+
+            value = jax.vmap(run)(args[got], subject[got], target[got])
+            values = values.at[at].set(value, mode="drop")
+        return values
+
+    return jax.lax.fori_loop(0, rounds, one_round, jnp.zeros(m, jnp.float32))
 
 
 def leaf_values_switch(f, table: enc.TaskTable, cfg: Config, p: Plan):
@@ -312,17 +359,17 @@ def leaf_values_switch(f, table: enc.TaskTable, cfg: Config, p: Plan):
     return jax.lax.map(one, leaves).reshape(table.op.shape)
 
 
-# The leaf evaluation the step uses: "select" (the lowered predicates as one generic count,
-# every other possible predicate vectorised over every leaf, then each leaf's own picked),
-# "direct" (the same without lowering: every predicate by its `fn`) or "switch"
-# (leaf_values_switch). Measured side by side (bench/bench_tasks.py, 4 envs x 128 players,
-# 128 different tasks over all 34 built-ins, bench/RESULTS.md): switch +62.8 % over the game
-# alone against +21.5 % for the one-pass evaluation then (2026-12-06): 128 sequential switch
-# calls cost more than 34 predicates evaluated as vector code, since XLA on CPU runs a lax.map
-# body one leaf at a time. Since the lazy feature gathers (2026-12-07): select +20.5 %, direct
-# +14.1 %, within noise of each other round by round; select is kept because, timed alone,
-# the engine's cost with the lowering no longer grows with the number of lowered predicates
-# a curriculum holds (docs/PERFORMANCE.md).
+# The leaf evaluation the step uses: "select" (the lowered predicates as one generic count, each
+# other one on the leaves that name it: leaf_values), "direct" (every predicate by its `fn` on
+# the leaves that name it) or "switch" (leaf_values_switch). Measured side by side
+# (bench/bench_tasks.py, 4 envs x 128 players, 128 different tasks over all 34 built-ins,
+# bench/RESULTS.md): switch +62.8 % over the game alone against +21.5 % for the one-pass
+# evaluation then (2026-12-06): 128 sequential switch calls cost more than 34 predicates
+# evaluated as vector code, since XLA on CPU runs a lax.map body one leaf at a time. Until
+# 2026-12-07 every unlowered predicate ran on every leaf and each leaf selected its own (P
+# times the work for P predicates); grouping them took `evaluate` alone from ~80 to ~50 us per
+# env (docs/PERFORMANCE.md). "select" is kept: timed alone, its cost does not grow with the
+# number of lowered predicates a curriculum holds.
 LEAF_MODES = {
     "select": leaf_values,
     "direct": functools.partial(leaf_values, lower=False),

@@ -102,6 +102,18 @@ class Features:
     def material(self) -> jax.Array:
         return material(self.state.tiles, self.state.tick)
 
+    def material_window(self, row: jax.Array, col: jax.Array, size: int) -> jax.Array:
+        """int8 [size, size]: the materials of the square from (row, col) (clamped into the
+        map as `lax.dynamic_slice` does), computed on that square only."""
+        tiles = self.state.tiles
+
+        def cut(x):
+            return jax.lax.dynamic_slice(x, (row, col), (size, size))
+
+        return material(
+            tiles.replace(base=cut(tiles.base), regrow_at=cut(tiles.regrow_at)), self.state.tick
+        )
+
     @property
     def seize(self) -> jax.Array:
         seize = self.state.seize
@@ -184,15 +196,22 @@ class Features:
     ) -> jax.Array:
         """int32 [...]: the quantity of `item_type` at level >= `level` the players `slot`
         own (or, `equipped`, how many such items they have equipped), read from their
-        inventory slots (0 for dead players): `owned` or `equipped` summed over levels."""
+        inventory slots (0 for dead players): `owned` or `equipped` summed over levels.
+        `item_type` may be a vector of types [P]: int32 [..., P], the inventories read once."""
         slots = self.state.inventory.slots[slot].astype(jnp.int32)  # [..., S, fields]
         levels = self.state.events.items.shape[-1]
         held = it.occupied(slots) & self.state.entities.alive[slot][..., None]
-        held &= it.column(slots, "type_id") == item_type
         held &= jnp.clip(it.column(slots, "level"), 1, levels) >= level
         if equipped:
-            return (held & (it.column(slots, "equipped") > 0)).sum(-1, dtype=jnp.int32)
-        return jnp.where(held, it.column(slots, "quantity"), 0).sum(-1, dtype=jnp.int32)
+            value = (held & (it.column(slots, "equipped") > 0)).astype(jnp.int32)
+        else:
+            value = jnp.where(held, it.column(slots, "quantity"), 0)
+        item_type = jnp.asarray(item_type)
+        type_id = it.column(slots, "type_id")
+        if item_type.ndim:
+            match = type_id[..., None] == item_type  # [..., S, P]
+            return jnp.where(match, value[..., None], 0).sum(-2, dtype=jnp.int32)
+        return jnp.where(type_id == item_type, value, 0).sum(-1, dtype=jnp.int32)
 
 
 def event_column(code: jax.Array) -> tuple[jax.Array, jax.Array]:

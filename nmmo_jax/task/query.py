@@ -134,10 +134,9 @@ class Query:
         row, col, has_view = self._seen_from
         radius, size = self.cfg.player_vision_radius, self.cfg.vision_diameter
 
-        def window(r, c):
-            return jax.lax.dynamic_slice(self.f.material, (r - radius, c - radius), (size, size))
-
-        tiles = jax.vmap(window)(row, col)
+        tiles = jax.vmap(lambda r, c: self.f.material_window(r - radius, c - radius, size))(
+            row, col
+        )
         return has_view & (tiles == material).any(axis=(1, 2))
 
     def saw(self, targets: jax.Array) -> jax.Array:

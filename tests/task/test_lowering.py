@@ -21,7 +21,7 @@ from nmmo_jax.task import REGISTRY, Group, P, engine, predicate
 from nmmo_jax.task.features import empty_memory, features
 from nmmo_jax.task.lowering import GOLD_INDEX, Count, count_value, merge
 from nmmo_jax.task.query import Args, Query
-from nmmo_jax.task.spec import N_ARGS
+from nmmo_jax.task.spec import LEAF, N_ARGS
 
 LOWERED = [name for name, d in REGISTRY.items() if d.lower is not None]
 
@@ -199,6 +199,44 @@ def test_engine_lowered_leaves_equal_direct_ones():
     lowered = _table_values(tasks, lower=True, used=used)
     np.testing.assert_array_equal(lowered, direct)
     assert (lowered > 0).sum() >= 6  # leaves of value > 0
+
+
+def test_grouped_leaves_over_several_rounds_equal_a_switch_per_leaf():
+    """The unlowered predicates run on the leaves that name them only, `cap` places per round
+    (engine.grouped_values): with 6 tasks of 8 nodes (48 leaf places) and the 16 unlowered
+    built-ins, cap = 6, so OccupyTile's 7 leaves take two rounds. Each leaf's value must equal
+    the independent evaluation of `leaf_values_switch` (its own predicate through a
+    lax.switch), lowered or not."""
+    g = Group([1, 2, 4])
+    occupy = [P.OccupyTile(Group(k), row=9 + k, col=9 + k) for k in (1, 2, 3, 4)]
+    tasks = [
+        occupy[0] | occupy[1] | occupy[2] | occupy[3],
+        P.OccupyTile(g, row=11, col=11) & P.StayAlive(g) & P.OccupyTile(g, row=10, col=10),
+        P.DistanceTraveled(g, dist=0) | P.OccupyTile(Group(4), row=13, col=13),
+        P.FullyArmed(g, "Melee", 1, 1) + P.HoardGold(g, 30),
+        P.AllDead(Group([3, 6])) & P.InventorySpaceGE(g, space=2),
+        P.ProgressTowardCenter(g) * P.CheckAgentStatus(target=Group([1, 3]), status="alive"),
+    ]
+    used = tuple(sorted(set(range(list(REGISTRY).index("ProtectLeader") + 1))))
+    tbl = table(CFG, tasks)
+    plan = engine.full_plan(used, CFG)
+    memory = empty_memory(CFG, True)
+
+    @jax.jit
+    def values(state, tbl):
+        f = features(state, memory, CFG)
+        return (
+            engine.leaf_values(f, tbl, CFG, plan),
+            engine.leaf_values(f, tbl, CFG, plan, lower=False),
+            engine.leaf_values_switch(f, tbl, CFG, plan),
+        )
+
+    lowered, direct, switch = (np.asarray(v) for v in values(STATE, tbl))
+    switch = np.where(np.asarray(tbl.op) == LEAF, switch, 0.0)  # it evaluates every node
+    np.testing.assert_array_equal(lowered, switch)
+    np.testing.assert_array_equal(direct, switch)
+    # players 1, 2 and 4 stand on (10, 10), (11, 11) and (13, 13): six OccupyTile leaves hold
+    assert (switch[:3] == 1.0).sum() >= 6
 
 
 @predicate(
