@@ -65,34 +65,39 @@ def _free_compiled_programs():
 # modules are handed out longest first (a longest-processing-time schedule) so that the two
 # workers finish together instead of one running the slow modules alone at the end; the order
 # changes only when the tests run, never what they check. The costs are rough CPU seconds of a
-# module with an empty compilation cache (measured before the optimizations were turned down;
-# only their order matters); a module not listed counts 1 s per test. `--dist worksteal` (or any
+# module, measured in one single-process run of the whole suite from an empty compilation cache
+# (`taskset -c 1 python -m pytest -q -p no:xdist --durations=0`, 2026-12-07: 31.5 CPU-min in all;
+# a module that reuses another's programs from the cache counts less; only their order matters);
+# a module not listed counts 1 s per test. `--dist worksteal` (or any
 # --dist other than load) uses xdist's own scheduling instead.
 MODULE_SECONDS = {
-    "tests/test_determinism.py": 200,
-    "tests/test_readme.py": 170,
-    "tests/test_notebooks.py": 140,
-    "tests/systems/test_movement.py": 140,
-    "tests/systems/test_harvest.py": 120,
-    "tests/systems/test_fog.py": 100,
-    "tests/test_semantics.py": 100,
-    "tests/systems/test_survival.py": 100,
-    "tests/agents/test_scripted.py": 80,
-    "tests/test_soundness.py": 80,
-    "tests/systems/test_combat.py": 70,
-    "tests/systems/test_combat_order.py": 65,
-    "tests/test_reference_parity.py": 60,
-    "tests/test_reference_items.py": 60,
-    "tests/test_reference_combat.py": 60,
-    "tests/test_reference_exchange.py": 60,
-    "tests/test_reference_tasks.py": 60,
-    "tests/test_npc_statistics.py": 60,
-    "tests/test_cli.py": 55,
-    "tests/test_parity_smoke.py": 50,
-    "tests/systems/test_items.py": 50,
-    "tests/systems/test_comm.py": 45,
-    "tests/systems/test_exchange.py": 40,
-    "tests/systems/test_give.py": 35,
+    "tests/test_determinism.py": 205,
+    "tests/systems/test_survival.py": 155,
+    "tests/systems/test_movement.py": 135,
+    "tests/test_readme.py": 135,
+    "tests/systems/test_npc.py": 115,
+    "tests/systems/test_harvest.py": 85,
+    "tests/test_notebooks.py": 80,
+    "tests/test_semantics.py": 70,
+    "tests/systems/test_fog.py": 70,
+    "tests/agents/test_scripted.py": 55,
+    "tests/test_soundness.py": 55,
+    "tests/test_npc_statistics.py": 55,
+    "tests/systems/test_combat.py": 50,
+    "tests/test_cli.py": 45,
+    "tests/systems/test_combat_order.py": 45,
+    "tests/test_episode.py": 35,
+    "tests/test_boundary.py": 35,
+    "tests/test_games.py": 30,
+    "tests/systems/test_items.py": 30,
+    "tests/systems/test_regrowth.py": 25,
+    "tests/systems/test_comm.py": 25,
+    "tests/test_parity_smoke.py": 25,
+    "tests/task/test_lowering.py": 25,
+    "tests/systems/test_exchange.py": 25,
+    "tests/systems/test_give.py": 25,
+    "tests/test_properties.py": 25,
+    "tests/test_spawn.py": 20,
 }
 
 

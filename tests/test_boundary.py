@@ -328,7 +328,9 @@ def test_checked_step_reports_out_of_range_actions_inside_jit():
     with pytest.raises(Exception, match="move"):
         err.throw()
     # The outputs are those of the plain step, where the invalid action is a no-op (Stay).
-    plain = env.step(key, state, env.actions(move=jnp.array([0, 4])))
+    # (jitted: an eager step compiles every op of the game, ~20 s; jit == eager is checked in
+    # tests/test_determinism.py)
+    plain = jax.jit(env.step)(key, state, env.actions(move=jnp.array([0, 4])))
     np.testing.assert_array_equal(
         np.asarray(out[1].entities.row), np.asarray(plain[1].entities.row)
     )

@@ -29,10 +29,11 @@ def test_team_spawning_puts_each_team_on_its_own_spread_tile():
     # (48, 47 - 16), (47 - 16, 16).
     cfg = nj.Config.small(player_n=8, team_n=4)
     env = nj.Env(cfg)
+    reset = jax.jit(env.reset)  # eager: seconds of op-by-op dispatch
     places = {(16, 32), (32, 48), (48, 31), (31, 16)}
     seen = set()
     for seed in range(3):
-        _, state = env.reset(jax.random.key(seed))
+        _, state = reset(jax.random.key(seed))
         row = np.asarray(state.entities.row[:8])
         col = np.asarray(state.entities.col[:8])
         team = np.asarray(state.entities.team[:8])
@@ -108,7 +109,7 @@ def test_king_of_the_hill_runs_and_pays_the_approach_bonus():
     # centre, so SeizeCenter is the approach value 0.3 * (1 - 20 / (C // 2)) = 0.
     cfg, specs = games.king_of_the_hill(nj.Config.small(player_n=8), team_n=4)
     env = nj.Env(cfg, tasks=specs)
-    obs, state = env.reset(jax.random.key(0))
+    obs, state = jax.jit(env.reset)(jax.random.key(0))  # eager: op-by-op dispatch
     step = jax.jit(env.step)
     for t in range(3):
         obs, state, reward, *_, info = step(jax.random.key(t), state, env.noop_actions)

@@ -386,33 +386,43 @@ def path_step(base, row, col, goal_row, goal_col, radius: int):
         E=jnp.broadcast_to((1 << g_col) - 1, (k, n)),
     )
     reached = jnp.where(lines == radius, 1 << radius, 0) & habitable
-    layers = [reached]
-    prev = reached
-    first = {}  # first step -> the tiles whose walk ends with it
-    for depth in range(1, n + 1):
+    # depth 1, the NPC's neighbours: the tile north of it is the step N, ...
+    layer = (north(reached) | south(reached) | west(reached) | east(reached)) & habitable
+    layer &= ~reached
+    first = (layer & south(reached), layer & east(reached), layer & west(reached))
+    first += (layer & north(reached),)  # N, W, E, S: the tiles whose walk ends with that step
+    # layers[d]: the tiles reached within d steps (d = 0..n); farther ones as not reached
+    layers = jnp.zeros((k, n + 1, n), jnp.int32).at[:, 0].set(reached)
+    reached = reached | layer
+    layers = layers.at[:, 1].set(reached)
+
+    def grow(depth, carry):  # depths 2..n, as a loop: one compiled body instead of n - 1
+        reached, prev, first, layers = carry
         grown = reached | north(reached) | south(reached) | west(reached) | east(reached)
         layer = grown & habitable & ~reached
         via = dict(N=north(prev), W=west(prev), E=east(prev), S=south(prev))
-        if depth == 1:  # the NPC's neighbours: the tile north of it is the step N, ...
-            first = dict(
-                N=layer & via["S"], W=layer & via["E"], E=layer & via["W"], S=layer & via["N"]
-            )
-        else:
-            taken = jnp.zeros_like(layer)
-            goes = {}
-            for toward in (True, False):
-                for d in ("N", "W", "E", "S"):
-                    side = nearer[d] if toward else ~nearer[d]
-                    pick = layer & via[d] & side & ~taken
-                    goes[d] = goes.get(d, 0) | pick
-                    taken = taken | pick
-            for step in first:
-                f = first[step]
-                first[step] = f | (goes["N"] & north(f)) | (goes["W"] & west(f))
-                first[step] = first[step] | (goes["E"] & east(f)) | (goes["S"] & south(f))
+        taken = jnp.zeros_like(layer)
+        goes = {}
+        for toward in (True, False):
+            for d in ("N", "W", "E", "S"):
+                side = nearer[d] if toward else ~nearer[d]
+                pick = layer & via[d] & side & ~taken
+                goes[d] = goes.get(d, 0) | pick
+                taken = taken | pick
+        first = tuple(
+            f
+            | (goes["N"] & north(f))
+            | (goes["W"] & west(f))
+            | (goes["E"] & east(f))
+            | (goes["S"] & south(f))
+            for f in first
+        )
         reached = reached | layer
-        layers.append(reached)
-        prev = layer
+        layers = jax.lax.dynamic_update_slice_in_dim(layers, reached[:, None], depth, axis=1)
+        return reached, layer, first, layers
+
+    reached, _, first, layers = jax.lax.fori_loop(2, n + 1, grow, (reached, layer, first, layers))
+    first = dict(zip(("N", "W", "E", "S"), first, strict=True))
     # the walk's start: min h among the reached tiles, then the first layer holding such a tile,
     # then the smallest row, then the lowest bit (column)
     tiles = (reached[:, :, None] >> jnp.arange(n, dtype=jnp.int32)) & 1  # [K, n, n]
@@ -423,7 +433,7 @@ def path_step(base, row, col, goal_row, goal_col, radius: int):
     h_min = jnp.where(tiles == 1, h, big).min(axis=(1, 2), keepdims=True)
     ring = ((tiles == 1) & (h == h_min)).astype(jnp.int32)
     ring = (ring * bit).sum(axis=-1, dtype=jnp.int32)  # [K, n]
-    stacked = jnp.stack(layers, axis=1)  # [K, n + 1, n]
+    stacked = layers  # [K, n + 1, n]
     hit = ((stacked & ring[:, None, :]) != 0).any(axis=-1)  # [K, n + 1]
     depth = ops.first_true(hit)
     at_depth = jnp.arange(n + 1, dtype=jnp.int32)[None, :, None] == depth[:, None, None]
