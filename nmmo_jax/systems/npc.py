@@ -391,7 +391,7 @@ def path_step(base, row, col, goal_row, goal_col, radius: int):
     layer &= ~reached
     first = (layer & south(reached), layer & east(reached), layer & west(reached))
     first += (layer & north(reached),)  # N, W, E, S: the tiles whose walk ends with that step
-    # layers[d]: the tiles reached within d steps (d = 0..n); farther ones as not reached
+    # layers[d] [K, n + 1, n]: the tiles reached within d steps (d = 0..n)
     layers = jnp.zeros((k, n + 1, n), jnp.int32).at[:, 0].set(reached)
     reached = reached | layer
     layers = layers.at[:, 1].set(reached)
@@ -433,11 +433,10 @@ def path_step(base, row, col, goal_row, goal_col, radius: int):
     h_min = jnp.where(tiles == 1, h, big).min(axis=(1, 2), keepdims=True)
     ring = ((tiles == 1) & (h == h_min)).astype(jnp.int32)
     ring = (ring * bit).sum(axis=-1, dtype=jnp.int32)  # [K, n]
-    stacked = layers  # [K, n + 1, n]
-    hit = ((stacked & ring[:, None, :]) != 0).any(axis=-1)  # [K, n + 1]
+    hit = ((layers & ring[:, None, :]) != 0).any(axis=-1)  # [K, n + 1]
     depth = ops.first_true(hit)
     at_depth = jnp.arange(n + 1, dtype=jnp.int32)[None, :, None] == depth[:, None, None]
-    cells = jnp.where(at_depth, stacked, 0).max(axis=1) & ring  # [K, n]
+    cells = jnp.where(at_depth, layers, 0).max(axis=1) & ring  # [K, n]
     s_row = ops.first_true(cells != 0)
     on_row = lines == s_row[:, None]
     x = jnp.where(on_row, cells, 0).max(axis=1)

@@ -393,8 +393,7 @@ def FullyArmed(q, a):
     weapon = jnp.select([style == s for s in STYLE_WEAPON], list(STYLE_WEAPON.values()), 0)
     ammo = jnp.select([style == s for s in STYLE_AMMO], list(STYLE_AMMO.values()), 0)
     pieces = jnp.stack([jnp.int32(p) for p in (it.HAT, it.TOP, it.BOTTOM)] + [weapon, ammo])
-    # every piece equipped at level >= level (one read of each member's inventory)
-    armed = q.alive & (q.f.by_type_at(q.slot, pieces, a.level, equipped=True) > 0).all(-1)
+    armed = (q.equipped(pieces, a.level) > 0).all(axis=-1)  # every piece, each member
     count = (armed & (weapon > 0)).sum()
     return jnp.where(a.num_agent > 0, _ratio(count, a.num_agent), 1.0)
 

@@ -107,13 +107,16 @@ class Query:
         return self._by_type(item_type, level, equipped=False)
 
     def equipped(self, item_type: jax.Array, level: jax.Array) -> jax.Array:
-        """int32 [G]: items of `item_type` at level >= `level` each alive member has equipped."""
+        """int32 [G]: items of `item_type` at level >= `level` each alive member has equipped;
+        int32 [G, P] for a vector of P types (each inventory read once)."""
         return self._by_type(item_type, level, equipped=True)
 
     def _by_type(self, item_type, level, equipped):
+        item_type = jnp.asarray(item_type)
         inside = (item_type >= 0) & (item_type < it.N_TYPES)
         count = self.f.by_type_at(self.slot, item_type, level, equipped)
-        return jnp.where(self.alive & inside, count, 0)
+        alive = self.alive.reshape(self.alive.shape + (1,) * item_type.ndim)
+        return jnp.where(alive & inside, count, 0)
 
     def kills(self, npc: jax.Array, level: jax.Array) -> jax.Array:
         """int32 [G]: each member's kills of NPCs (`npc` true) or players, victim level >= level."""

@@ -564,6 +564,9 @@ def test_a_charge_walks_around_a_cup():
 
 def test_charging_npcs_past_the_path_batch_step_greedily():
     # two NPCs on the same tile (NPCs ignore occupancy): the first in slot order takes the path
-    # rule's step (South), the second, past npc_path_batch = 1, the greedy step (North)
+    # rule's step (South), the second, past npc_path_batch = 1, the greedy step (North); with a
+    # batch of 0 (the greedy step only) both step North
     cfg, state = charge_from(DETOUR, (3, 2), (3, 6), copies=2, npc_path_batch=1)
     assert [pos(state, slot(k)) for k in range(2)] == [at(cfg, 4, 2), at(cfg, 2, 2)]
+    cfg, state = charge_from(DETOUR, (3, 2), (3, 6), copies=2, npc_path_batch=0)
+    assert [pos(state, slot(k)) for k in range(2)] == [at(cfg, 2, 2), at(cfg, 2, 2)]
