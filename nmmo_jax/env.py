@@ -179,7 +179,7 @@ class Env:
             jax.tree.map(jnp.asarray, tasks), state.entities.team[: cfg.player_n], cfg
         )
         views = engine.uses_views(self.task_predicates)
-        return state.replace(tasks=engine.new_state(table, cfg, views))
+        return state.replace(tasks=engine.new_state(table, cfg, views, self.task_plan))
 
     def step(self, key, state: WorldState, actions):
         cfg = self.cfg

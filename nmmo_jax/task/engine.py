@@ -46,6 +46,8 @@ class TaskState:
     max_progress  float32 [N]
     timer         int32 [N]       HoldDurationTask: consecutive ticks with value 1
     memory        TaskMemory      what the predicates remember (the members' last views)
+    prepared      Prepared        the table's leaves, made once for the Env's Plan (`prepare`);
+                                  None: `evaluate` makes them from `table` in each step
     """
 
     table: enc.TaskTable
@@ -55,6 +57,7 @@ class TaskState:
     max_progress: jax.Array
     timer: jax.Array
     memory: TaskMemory
+    prepared: Prepared | None = None
 
 
 def used_predicates(table: enc.TaskTable) -> tuple[int, ...]:
@@ -65,8 +68,9 @@ def used_predicates(table: enc.TaskTable) -> tuple[int, ...]:
     return tuple(sorted({int(p) for p in pred[op == enc.LEAF]}))
 
 
-def new_state(table: enc.TaskTable, cfg: Config, views: bool) -> TaskState:
-    """Fresh progress for a bound table [N]; `views`: keep what players saw."""
+def new_state(table: enc.TaskTable, cfg: Config, views: bool, plan: Plan | None = None):
+    """A TaskState: fresh progress for a bound table [N]; `views`: keep what players saw;
+    `plan`: the Plan `evaluate` will be given (its leaves are then prepared once, here)."""
     n = cfg.player_n
     zeros = jnp.zeros(n, jnp.float32)
     return TaskState(
@@ -77,6 +81,7 @@ def new_state(table: enc.TaskTable, cfg: Config, views: bool) -> TaskState:
         max_progress=zeros,
         timer=jnp.zeros(n, jnp.int32),
         memory=empty_memory(cfg, views),
+        prepared=None if plan is None or not plan.used else prepare(table, cfg, plan),
     )
 
 
@@ -216,16 +221,35 @@ def leaf_positions(table: enc.TaskTable, leaves: int) -> jax.Array:
     return out.at[jnp.arange(a)[:, None], slot].set(nodes)[:, :leaves]
 
 
-def leaf_values(f, table: enc.TaskTable, cfg: Config, p: Plan, lower: bool = True) -> jax.Array:
-    """float32 [A, L]: every leaf's predicate value, clamped to [0, 1] (0 for other nodes).
-    Only the first `p.leaves` leaves of a task and the first `p.group` members of a subject are
-    read (the Plan guarantees there are no more). The predicates with a lowering (`lower`,
-    lowering.py) are evaluated together as one generic count over every leaf; each other
-    predicate only on the leaves that name it (`grouped_values`)."""
-    used = p.used
-    if not used:
-        return jnp.zeros(table.op.shape, jnp.float32)
-    a, n_nodes = table.op.shape
+@struct.dataclass
+class Prepared:
+    """What `leaf_values` needs of a bound table that stays the same for an episode, computed
+    once when the tasks are assigned (`prepare`) rather than in every step: the leaves'
+    places, their predicates' arguments, subjects and targets, the Counts of the lowered
+    leaves and the order of the others. (Recomputed in each step they were ~45 of the ~150
+    kernels a step of 128 different tasks runs.)
+
+    where      int32 [A, K]  the node index of each task's k-th leaf (`leaf_positions`)
+    leaves     (pred, args, subject, target) [M = A * K, ...] at those places
+    chosen     bool [M]      the leaf's predicate is lowered
+    count      dict          the lowered leaves' Counts (`lower`), None if none is
+    grouping   the other leaves' order (`group`), None if there are none
+    plan       the Plan it was made for (static)
+    """
+
+    where: jax.Array
+    leaves: tuple
+    chosen: jax.Array
+    count: dict | None
+    grouping: tuple | None
+    plan: Plan = struct.field(pytree_node=False)
+
+
+def prepare(table: enc.TaskTable, cfg: Config, p: Plan, lower_leaves: bool = True) -> Prepared:
+    """The Prepared form of a bound TaskTable [A] for Plan `p` (`lower_leaves`: use the
+    predicates' lowerings)."""
+    table = trim(table, p.nodes)
+    n_nodes = table.op.shape[-1]
     where = leaf_positions(table, p.leaves)  # [A, K]
     at = jnp.minimum(where, n_nodes - 1)
 
@@ -233,17 +257,56 @@ def leaf_values(f, table: enc.TaskTable, cfg: Config, p: Plan, lower: bool = Tru
         index = at.reshape(at.shape + (1,) * (x.ndim - 2))
         return jnp.take_along_axis(x, index, axis=1).reshape((-1,) + x.shape[2:])
 
-    lowered = [pid for pid in used if lower and preds.definition(pid).lower is not None]
-    others = [pid for pid in used if pid not in lowered]
+    lowered, others = split(p, lower_leaves)
     leaves = (pick(table.pred), pick(table.args), pick(table.subject[..., : p.group]),
               pick(table.target))  # fmt: skip
+    pred = leaves[0]
+    chosen = functools.reduce(jnp.logical_or, [pred == pid for pid in lowered], pred < 0)
+    return Prepared(
+        where=where,
+        leaves=leaves,
+        chosen=chosen,
+        count=lower(leaves, lowered, cfg) if lowered else None,
+        grouping=group(pred, others) if others else None,
+        plan=p,
+    )
+
+
+def split(p: Plan, lower_leaves: bool = True) -> tuple[list[int], list[int]]:
+    """(lowered, others): the Plan's predicates with a lowering (`lower_leaves`) and the rest."""
+    lowered = [pid for pid in p.used if lower_leaves and preds.definition(pid).lower is not None]
+    return lowered, [pid for pid in p.used if pid not in lowered]
+
+
+def leaf_values(f, table: enc.TaskTable, cfg: Config, p: Plan, lower: bool = True) -> jax.Array:
+    """float32 [A, L]: every leaf's predicate value, clamped to [0, 1] (0 for other nodes).
+    Only the first `p.leaves` leaves of a task and the first `p.group` members of a subject are
+    read (the Plan guarantees there are no more). The predicates with a lowering (`lower`,
+    lowering.py) are evaluated together as one generic count over every leaf; each other
+    predicate only on the leaves that name it (`grouped_values`)."""
+    if not p.used:
+        return jnp.zeros(table.op.shape, jnp.float32)
+    prepared = prepare(table, cfg, p, lower)
+    # the Counts as arrays of their own: fused into the evaluation, XLA would recompute the
+    # per-predicate selects for every member, term and level they feed
+    prepared = prepared.replace(count=jax.lax.optimization_barrier(prepared.count))
+    return prepared_values(f, prepared, table.op.shape, cfg, lower)
+
+
+def prepared_values(f, prepared: Prepared, shape, cfg: Config, lower: bool = True):
+    """`leaf_values` from the table's Prepared form; `shape`: the [A, L] of the table trimmed
+    to the Plan's nodes (`trim`), whose node indices `where` holds."""
+    lowered, others = split(prepared.plan, lower)
+    leaves = prepared.leaves
     values = jnp.zeros(leaves[0].shape, jnp.float32)
     if lowered:
-        values = values + lowered_values(f, leaves, lowered, cfg)
+        values = values + lowered_values(f, leaves, prepared.count, prepared.chosen, cfg)
     if others:
-        values = values + grouped_values(f, leaves, others, cfg)
+        values = values + grouped_values(f, leaves, others, prepared.grouping, cfg)
+    a, n_nodes = shape
     out = jnp.zeros((a, n_nodes + 1), jnp.float32)
-    out = out.at[jnp.arange(a)[:, None], where].set(values.reshape(a, p.leaves))
+    at = jnp.arange(a)[:, None], prepared.where
+    out = out.at[at].set(values.reshape(a, prepared.plan.leaves))
     return out[:, :n_nodes]
 
 
@@ -251,34 +314,51 @@ def _clean(value: jax.Array) -> jax.Array:
     return jnp.clip(jnp.nan_to_num(jnp.asarray(value, jnp.float32)), 0.0, 1.0)
 
 
-def lowered_values(f, leaves, lowered: list[int], cfg: Config) -> jax.Array:
-    """float32 [M]: the value of each leaf (pred, args, subject, target: [M, ...]) whose
-    predicate is among `lowered`, as one generic count per leaf (lowering.py); 0 elsewhere."""
-    pred, args, subject, target = leaves
+def lower(leaves, lowered: list[int], cfg: Config) -> dict:
+    """The Count (lowering.py) of every leaf (pred, args: [M, ...]) as a dict of arrays [M,
+    ...]: the fields of the leaf's own predicate among `lowered` (zero terms elsewhere)."""
+    pred, args = leaves[:2]
 
-    def lower_one(pred, args):  # the leaf's own Count (zero terms if it is not lowered)
+    def lower_one(pred, args):
         counts = {}
         for pid in lowered:
             d = preds.definition(pid)
             counts[pid] = d.lower(Args(d.params, args), cfg)
         return dataclasses.asdict(merge(pred, counts))
 
-    # the Counts as arrays of their own: fused into the evaluation, XLA would recompute the
-    # per-predicate selects for every member, term and level they feed
-    count = jax.lax.optimization_barrier(jax.vmap(lower_one)(pred, args))
+    return jax.vmap(lower_one)(pred, args)
 
-    def one(pred, subject, target, count):
+
+def lowered_values(f, leaves, count: dict, chosen: jax.Array, cfg: Config) -> jax.Array:
+    """float32 [M]: the value of each leaf (pred, args, subject, target: [M, ...]) whose
+    predicate is lowered (`chosen`), as one generic count per leaf (lowering.py, `count`:
+    `lower`); 0 elsewhere."""
+    _, _, subject, target = leaves
+
+    def one(chosen, subject, target, count):
         value = _clean(count_value(Query(f, subject - 1, target, cfg), Count(**count)))
-        chosen = functools.reduce(jnp.logical_or, [pred == pid for pid in lowered])
         return jnp.where(chosen, value, 0.0)
 
-    return jax.vmap(one)(pred, subject, target, count)
+    return jax.vmap(one)(chosen, subject, target, count)
 
 
-def grouped_values(f, leaves, others: list[int], cfg: Config) -> jax.Array:
+def group(pred: jax.Array, others: list[int]):
+    """(leaf_of, counts) int32 [M], [P]: the leaves ordered by their predicate's index in
+    `others` (then by position; the others last), and how many leaves name each of them."""
+    m, n_preds = pred.shape[0], len(others)
+    local = jnp.full(pred.shape, n_preds, jnp.int32)  # the leaf's index in `others`
+    for k, pid in enumerate(others):
+        local = jnp.where(pred == pid, k, local)
+    index = jnp.arange(m, dtype=jnp.int32)
+    leaf_of = jnp.sort(local * m + index) % m
+    counts = (local[None, :] == jnp.arange(n_preds)[:, None]).sum(axis=1, dtype=jnp.int32)
+    return leaf_of, counts
+
+
+def grouped_values(f, leaves, others: list[int], grouping, cfg: Config) -> jax.Array:
     """float32 [M]: the value of each leaf (pred, args, subject, target: [M, ...]) whose
     predicate is among `others`, each predicate run by its own `fn` on the leaves that name it
-    only; 0 elsewhere.
+    only; 0 elsewhere. `grouping`: `group(pred, others)`.
 
     Each predicate has `cap` places per round (static: twice its share of the M leaves, at
     most M); a round gives the next `cap` leaves of every predicate their places, evaluates
@@ -287,17 +367,11 @@ def grouped_values(f, leaves, others: list[int], cfg: Config) -> jax.Array:
     predicates (a table of different tasks), up to M / cap when one predicate holds them all.
     Evaluating every predicate on every leaf and selecting (the first version) did P times
     the work: 16 unlowered predicates on 128 leaves cost ~80 us per env-step."""
-    pred, args, subject, target = leaves
-    m, n_preds = pred.shape[0], len(others)
+    _, args, subject, target = leaves
+    m, n_preds = args.shape[0], len(others)
     cap = min(m, -(-2 * m // n_preds))
-    local = jnp.full(pred.shape, n_preds, jnp.int32)  # the leaf's index in `others`
-    for k, pid in enumerate(others):
-        local = jnp.where(pred == pid, k, local)
-    # the leaves ordered by predicate (then by position): one sort of M keys; predicate k's
-    # leaves are sorted[start[k] : start[k] + counts[k]]
-    index = jnp.arange(m, dtype=jnp.int32)
-    leaf_of = jnp.sort(local * m + index) % m
-    counts = (local[None, :] == jnp.arange(n_preds)[:, None]).sum(axis=1, dtype=jnp.int32)
+    # predicate k's leaves are leaf_of[start[k] : start[k] + counts[k]]
+    leaf_of, counts = grouping
     start = jnp.cumsum(counts) - counts
     rounds = (counts.max() + cap - 1) // cap
     place = jnp.arange(cap, dtype=jnp.int32)
@@ -423,7 +497,11 @@ def progress_values(state: WorldState, tasks: TaskState, cfg: Config, used) -> t
         memory = remember(memory, state, cfg)
     f = features(state, memory, cfg)
     table = trim(tasks.table, p.nodes)
-    leaves = LEAF_MODES[LEAF_MODE](f, table, cfg, p)
+    prepared = tasks.prepared
+    if LEAF_MODE == "select" and prepared is not None and prepared.plan == p:
+        leaves = prepared_values(f, prepared, table.op.shape, cfg)
+    else:
+        leaves = LEAF_MODES[LEAF_MODE](f, table, cfg, p)
     return combine(table, leaves), memory
 
 

@@ -13,11 +13,12 @@ import itertools
 import jax
 import jax.numpy as jnp
 import numpy as np
-from helpers import PLAYERS, player, table, world
+from helpers import PLAYERS, player, specs, table, world
 
 from nmmo_jax import events as ev
 from nmmo_jax import items as it
 from nmmo_jax.task import REGISTRY, Group, P, engine, predicate
+from nmmo_jax.task import spec as enc
 from nmmo_jax.task.features import empty_memory, features
 from nmmo_jax.task.lowering import GOLD_INDEX, Count, count_value, merge
 from nmmo_jax.task.query import Args, Query
@@ -237,6 +238,39 @@ def test_grouped_leaves_over_several_rounds_equal_a_switch_per_leaf():
     np.testing.assert_array_equal(direct, switch)
     # players 1, 2 and 4 stand on (10, 10), (11, 11) and (13, 13): six OccupyTile leaves hold
     assert (switch[:3] == 1.0).sum() >= 6
+
+
+def test_leaves_prepared_at_assignment_equal_leaves_made_in_the_step():
+    """`Env.set_tasks` prepares a bound table's leaves once for the Env's Plan (engine.prepare:
+    their places, arguments, subjects, targets, Counts and the order of the unlowered ones);
+    `evaluate` from them must equal `evaluate` making them from the table in the step, for
+    the table's own Plan (trimmed to its nodes, leaves and members) and for the full one."""
+    g = Group([1, 2, 4])
+    tasks = [
+        P.HarvestItem(g, "Ration", 1, 3) & P.StayAlive(g),
+        P.OccupyTile(Group(1), row=10, col=10) | P.OccupyTile(Group(2), row=11, col=11),
+        0.5 * P.AttainSkill(g, "Fishing", 2, 2) + P.MakeProfit(g, 12) * 0.5,
+        P.HoardGold(Group([1, 2]), 30),
+        P.InventorySpaceGE(g, space=2),
+    ]
+    rows = specs(*tasks) + specs(*[P.Success()] * (CFG.player_n - len(tasks)))
+    encoded = jax.tree.map(jnp.asarray, enc.encode(rows, CFG))
+    tbl = engine.bind(encoded, jnp.arange(CFG.player_n, dtype=jnp.int32), CFG)
+    own = engine.plan(encoded, CFG)
+    assert own.nodes < CFG.task_nodes and own.group < CFG.task_group_size
+    active = jnp.ones(CFG.player_n, bool)
+    for plan in (own, engine.full_plan(own.used, CFG)):
+
+        @jax.jit
+        def rewards(state, tbl, plan=plan):
+            made = engine.new_state(tbl, CFG, True)
+            prepared = engine.new_state(tbl, CFG, True, plan)
+            assert made.prepared is None and prepared.prepared.plan == plan
+            return [engine.evaluate(state, t, active, CFG, plan)[1] for t in (made, prepared)]
+
+        made, prepared = (np.asarray(r) for r in rewards(STATE, tbl))
+        np.testing.assert_array_equal(prepared, made)
+        assert (made[: len(tasks)] > 0).sum() >= 4
 
 
 @predicate(
