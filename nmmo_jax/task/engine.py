@@ -383,8 +383,8 @@ def grouped_values(f, leaves, others: list[int], grouping, cfg: Config) -> jax.A
         rank = r * cap + place
         slot = jnp.minimum(start[:, None] + rank[None, :], m - 1)  # [P, cap]
         at = jnp.where(rank[None, :] < counts[:, None], leaf_of[slot], m)
-        got = jnp.minimum(at, m - 1).reshape(-1)
-        taken = [x[got].reshape((n_preds, cap) + x.shape[1:]) for x in (args, subject, target)]
+        got = jnp.minimum(at, m - 1)
+        taken = [x[got.reshape(-1)].reshape((n_preds, cap) + x.shape[1:]) for x in (args, subject)]
         value = []
         for k, pid in enumerate(others):
             d = preds.definition(pid)
@@ -393,7 +393,9 @@ def grouped_values(f, leaves, others: list[int], grouping, cfg: Config) -> jax.A
                 query = Query(f, subject - 1, target, cfg)
                 return jnp.asarray(d.fn(query, Args(d.params, args)), jnp.float32)
 
-            value.append(jax.vmap(run)(*(x[k] for x in taken)))
+            # the target masks [cap, N] per predicate: only the few predicates that read
+            # them keep their gather (XLA drops the others')
+            value.append(jax.vmap(run)(taken[0][k], taken[1][k], target[got[k]]))
         value = _clean(jnp.stack(value))  # [P, cap]
         return values.at[at.reshape(-1)].set(value.reshape(-1), mode="drop")
 
