@@ -348,7 +348,9 @@ def spawn_players(
         entities=ent,
         inventory=empty_inventory(cfg),
         events=empty_events(cfg.n_entities, n, cfg.progression_level_max, kill_levels(cfg)),
-        npcs=empty_npcs(cfg),
+        npcs=empty_npcs(cfg).replace(
+            directions=npc.direction_sequence(jax.random.fold_in(key, RESET_NPC_KEY))
+        ),
         fog=fog.initial(cfg),
         seize=seize.initial(cfg),
     )

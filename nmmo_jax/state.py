@@ -148,6 +148,9 @@ class NpcState:
     edge) of dead NPCs, entries [head, tail), popped first by the refill.
     `rows`: the allocator of entity datastore rows (the same FIFO free list as item ids, SPEC
     7.2 and 11), which gives the Entity observation its row order.
+    `directions`: int8 [1024], the reference RNG's cyclic direction sequence (0..3: N, S, W, E),
+    drawn at reset; `direction_index`: the element read last. Every meandering NPC advances the
+    index by one and reads (SPEC 6.3, 16).
     """
 
     next_serial: jax.Array
@@ -155,6 +158,8 @@ class NpcState:
     head: jax.Array
     tail: jax.Array
     rows: ItemIds
+    directions: jax.Array
+    direction_index: jax.Array
 
 
 @struct.dataclass
@@ -240,6 +245,9 @@ def empty_entities(n_entities: int) -> EntityTable:
     return EntityTable(**fields)
 
 
+DIRECTION_SEQUENCE = 1024  # nmmo.lib.seeding.RandomNumberGenerator._dir_seq_len
+
+
 def empty_npcs(cfg) -> NpcState:
     # every NPC ever queued is dead and every dead one queued at most once per death: the
     # queue never holds more than the attempts of a tick plus the NPC capacity
@@ -251,6 +259,8 @@ def empty_npcs(cfg) -> NpcState:
         head=jnp.int32(0),
         tail=jnp.int32(0),
         rows=empty_ids(1 << int(np.ceil(np.log2(2 * live)))),
+        directions=jnp.zeros((DIRECTION_SEQUENCE,), jnp.int8),
+        direction_index=jnp.int32(0),
     )
 
 

@@ -29,7 +29,7 @@ from nmmo_jax import items as it
 from nmmo_jax import material as mat
 from nmmo_jax import ops
 from nmmo_jax.config import Config
-from nmmo_jax.state import WorldState
+from nmmo_jax.state import DIRECTION_SEQUENCE, WorldState
 from nmmo_jax.systems import combat
 
 PASSIVE, NEUTRAL, HOSTILE = 1, 2, 3
@@ -38,7 +38,7 @@ STEPS = ((-1, 0), (0, -1), (0, 1), (1, 0))  # N, W, E, S
 # meander: the reference's DIRECTIONS order, tried cyclically from a random start (SPEC 6.3)
 MEANDER = ((-1, 0), (1, 0), (0, -1), (0, 1))  # N, S, W, E
 SPAWN_UNIFORMS = 6  # per attempt: 2 position, style, level noise, armour, tool
-STREAM_DECIDE, STREAM_SPAWN = 11, 12
+STREAM_SPAWN, STREAM_DIRECTIONS = 12, 13
 
 
 def ring_tables(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
@@ -279,8 +279,17 @@ def decide(state: WorldState, key: jax.Array, cfg: Config):
     step_row, step_col = charge_step(
         state.tiles.base, ok, charge, row, col, goal_row, goal_col, cfg
     )
-    u = ops.uniforms(key, (cfg.npc_n,), stream=STREAM_DECIDE)
-    wander_row, wander_col = meander(ok, u)
+    # meander starts: the direction sequence, read in spawn order by the meandering NPCs
+    wanders = alive & ~charge
+    order = ent.order[nr]
+    before = (wanders[None, :] & (order[None, :] < order[:, None])).sum(axis=-1, dtype=jnp.int32)
+    npcs = state.npcs
+    length = npcs.directions.shape[0]
+    start = npcs.directions[(npcs.direction_index + 1 + before) % length].astype(jnp.int32)
+    wander_row, wander_col = meander(ok, start)
+    npcs = npcs.replace(
+        direction_index=(npcs.direction_index + wanders.sum(dtype=jnp.int32)) % length
+    )
     d_row = jnp.where(charge, step_row, wander_row)
     d_col = jnp.where(charge, step_col, wander_col)
     # both rules only pick habitable neighbours, except meander's North when none is: no move
@@ -290,7 +299,7 @@ def decide(state: WorldState, key: jax.Array, cfg: Config):
     to_goal = jnp.maximum(jnp.abs(goal_row - row), jnp.abs(goal_col - col))
     attack = charge & (target < n) & ~immortal[tc] & (to_goal <= reach)
     ent = ent.replace(target=ent.target.at[nr].set(target))
-    return state.replace(entities=ent), (d_row, d_col), attack
+    return state.replace(entities=ent, npcs=npcs), (d_row, d_col), attack
 
 
 def neighbour_passable(base, row, col) -> jax.Array:
@@ -482,10 +491,17 @@ def greedy_step(ok, row, col, goal_row, goal_col):
     return jnp.where(there, 0, best_r), jnp.where(there, 0, best_c)
 
 
-def meander(ok, u):
-    """(dr, dc) int32: from a random start among N, S, W, E, the first habitable direction
-    (`ok`: neighbour_passable), tried cyclically; North if none (that move then fails)."""
-    start = jnp.minimum((u * 4).astype(jnp.int32), 3)
+def direction_sequence(key: jax.Array) -> jax.Array:
+    """int8 [1024]: the reference RNG's direction sequence, uniform in 0..3 (N, S, W, E), drawn
+    once per episode (SPEC 16: `integers(0, 4, 1024)` when the reset's generator is made)."""
+    u = ops.uniforms(key, (DIRECTION_SEQUENCE,), stream=STREAM_DIRECTIONS)
+    return jnp.minimum((u * 4).astype(jnp.int32), 3).astype(jnp.int8)
+
+
+def meander(ok, start):
+    """(dr, dc) int32: from the start direction `start` (0..3: N, S, W, E), the first habitable
+    direction (`ok`: neighbour_passable), tried cyclically; North if none (that move then
+    fails)."""
     pick_r = jnp.full(start.shape, -1, jnp.int32)
     pick_c = jnp.zeros_like(start)
     found = jnp.zeros(start.shape, bool)

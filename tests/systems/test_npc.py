@@ -570,3 +570,82 @@ def test_charging_npcs_past_the_path_batch_step_greedily():
     assert [pos(state, slot(k)) for k in range(2)] == [at(cfg, 4, 2), at(cfg, 2, 2)]
     cfg, state = charge_from(DETOUR, (3, 2), (3, 6), copies=2, npc_path_batch=0)
     assert [pos(state, slot(k)) for k in range(2)] == [at(cfg, 2, 2), at(cfg, 2, 2)]
+
+
+# --- meander directions (SPEC 6.3, 16): one cyclic sequence of 1024 directions per environment
+# (nmmo.lib.seeding.RandomNumberGenerator: `_dir_seq = integers(0, 4, 1024)`; `get_direction`
+# advances the index first, then reads, wrapping at 1024), read by every meandering NPC in the
+# order the reference asks them to decide: spawn order (NPCManager.actions iterates its dict).
+
+DELTA = {0: (-1, 0), 1: (1, 0), 2: (0, -1), 3: (0, 1)}  # the reference's N, S, W, E
+
+
+def with_directions(state, sequence, index):
+    sequence = np.asarray(sequence, np.int8)
+    npcs = state.npcs.replace(
+        directions=jax.numpy.asarray(sequence), direction_index=jax.numpy.int32(index)
+    )
+    return state.replace(npcs=npcs)
+
+
+def moved(cfg, before, after, k):
+    (r0, c0), (r1, c1) = pos(before, slot(k)), pos(after, slot(k))
+    return r1 - r0, c1 - c0
+
+
+def test_meandering_npcs_read_the_direction_sequence_in_spawn_order():
+    # four passive NPCs on open grass (every neighbour habitable, so the start direction is
+    # the move); spawn order (`order`) is the reverse of slot order
+    npcs = [dict(row=3 + 3 * k, col=8, npc_type=PASSIVE, order=N_PLAYERS + 4 - k) for k in range(4)]
+    cfg, state = build(npcs=npcs)
+    sequence = np.zeros(1024, np.int8)
+    # the index is 1021: the reads are elements 1022, 1023, 0, 1 (advance, then read)
+    sequence[[1022, 1023, 0, 1]] = [1, 3, 2, 0]  # S, E, W, N
+    state = with_directions(state, sequence, 1021)
+    after = run(cfg, state)
+    # slot 3 spawned first: element 1022 (S); slot 2: 1023 (E); slot 1: 0 (W); slot 0: 1 (N)
+    assert [moved(cfg, state, after, k) for k in (3, 2, 1, 0)] == [
+        DELTA[1],
+        DELTA[3],
+        DELTA[2],
+        DELTA[0],
+    ]
+    assert int(after.npcs.direction_index) == 1
+    assert (np.asarray(after.npcs.directions) == sequence).all()
+
+
+def test_a_charging_npc_reads_no_direction():
+    # NPC 0 (first in spawn order) is hostile with a player 5 away: it charges and takes no
+    # direction, so NPCs 1 and 2 read elements 1 and 2 and the index advances by 2 (the fourth
+    # NPC slot is empty: a dead NPC reads nothing either)
+    cfg, state = build(
+        players={1: (3, 13)},
+        npcs=[
+            dict(row=3, col=8, npc_type=HOSTILE),
+            dict(row=10, col=3, npc_type=PASSIVE),
+            dict(row=13, col=3, npc_type=PASSIVE),
+        ],
+    )
+    sequence = np.zeros(1024, np.int8)
+    sequence[1:3] = [3, 1]  # E, S
+    state = with_directions(state, sequence, 0)
+    after = run(cfg, state)
+    assert col(after, "target")[slot(0)] == 0
+    assert moved(cfg, state, after, 0) == (0, 1)  # the charge: East toward the player
+    assert moved(cfg, state, after, 1) == DELTA[3]
+    assert moved(cfg, state, after, 2) == DELTA[1]
+    assert int(after.npcs.direction_index) == 2
+
+
+def test_reset_draws_a_sequence_of_1024_directions_from_the_start():
+    # (with a steady population of 128 meandering NPCs the sequence is read through every 8
+    # ticks, so each NPC's start direction has period 8: the reference's NPCs drift by the sum
+    # of their 8 directions, or sit in a closed orbit, instead of diffusing)
+    cfg = nj.Config(map_n=1, npc_n=128, player_n=1)
+    env = nj.Env(cfg)
+    _, state = env.reset(jax.random.key(3))
+    sequence = np.asarray(state.npcs.directions)
+    assert sequence.shape == (1024,) and set(np.unique(sequence)) <= {0, 1, 2, 3}
+    assert int(state.npcs.direction_index) == 0
+    counts = np.bincount(sequence, minlength=4)
+    assert counts.min() > 200  # ~256 each
