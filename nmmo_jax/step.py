@@ -106,7 +106,7 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
     if market_on:
         bought = exchange.buy_targets(state, actions[:, HEAD_INDEX["buy"]], cfg)
     if npcs_on:
-        state, npc_move, npc_attack = npc.decide(state, key, cfg)
+        state, npc_move, npc_attack = npc.decide(state, cfg)
     state = state.replace(events=state.events.start_tick())
     state = survival.tick_entities(state)
     if cfg.item_system_enabled and cfg.equipment_system_enabled:

@@ -227,7 +227,7 @@ def refill(state: WorldState, key: jax.Array, cfg: Config) -> WorldState:
     return state.replace(entities=ent, npcs=npcs)
 
 
-def decide(state: WorldState, key: jax.Array, cfg: Config):
+def decide(state: WorldState, cfg: Config):
     """Every NPC's decision from the start-of-step state (SPEC 6.3), before any update.
 
     Returns (state with the NPCs' `target`, move (dr, dc) int32 [npc_n] x 2, attack bool
