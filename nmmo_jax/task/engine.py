@@ -451,7 +451,11 @@ def leaf_values_switch(f, table: enc.TaskTable, cfg: Config, p: Plan):
 # 2026-12-07 every unlowered predicate ran on every leaf and each leaf selected its own (P
 # times the work for P predicates); grouping them took `evaluate` alone from ~80 to ~50 us per
 # env (docs/PERFORMANCE.md). "select" is kept: timed alone, its cost does not grow with the
-# number of lowered predicates a curriculum holds.
+# number of lowered predicates a curriculum holds. Inside the step its cost is mostly the
+# number of kernels (each has a fixed launch cost on XLA CPU): gathering every predicate's
+# places at once and preparing the leaves at assignment (`prepare`) took the table from ~150
+# to ~110 kernels per step and from +11-13 % to +6.6 % (4 envs) and +8.0 % (16 envs) over the
+# game alone (2026-12-07, bench/RESULTS.md).
 LEAF_MODES = {
     "select": leaf_values,
     "direct": functools.partial(leaf_values, lower=False),
