@@ -167,6 +167,7 @@ def make_runner(cfg, mix: str, ticks: int, batch: int):
         )  # the reference stops stepping once every player is dead
         return dict(
             steps=steps,
+            map_id=c["state"].map_index + 1,  # the reference's map file number
             death_tick=c["death"],
             alive=jnp.moveaxis(per_tick["alive"], 0, 1),
             npc_count=per_tick["npc"].T,
@@ -220,6 +221,7 @@ def episode_row(s, ids, seed, wall):
     npc[steps:] = 0
     return {
         "seed": int(seed),
+        "map_id": int(s["map_id"]),
         "steps": steps,
         "policy": ids.tolist(),
         "death_tick": s["death_tick"].tolist(),
@@ -522,9 +524,92 @@ def run_compare(runs_dir, mixes, ticks, plots, table_path, resamples=2000):
     return runs, text
 
 
+def reference_map_id(seed: int, map_n: int = 8) -> int:
+    """The map the reference's `reset(seed=seed)` loads: its generator (nmmo.lib.seeding: PCG64
+    of SeedSequence(seed)) first draws the 1024 meander directions, then `integers(MAP_N) + 1`
+    (SPEC 16). For reference runs recorded before the driver wrote it."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
+    rng.integers(0, 4, size=1024)
+    return int(rng.integers(map_n)) + 1
+
+
+def map_ids(rows, ours: bool, map_n: int = 8) -> list[int]:
+    """Each episode's map (1..map_n): the row's `map_id`, or recomputed from its seed for rows
+    written before it was recorded (ours: the batch's reset keys, episode i of the batch with
+    seed `seed + b` being the i-th row with that seed)."""
+    out, seen = [], {}
+    for r in rows:
+        if r.get("map_id"):
+            out.append(int(r["map_id"]))
+            continue
+        if not ours:
+            out.append(reference_map_id(r["seed"], map_n))
+            continue
+        import jax
+
+        from nmmo_jax.env import RESET_MAP_KEY
+
+        i = seen.get(r["seed"], 0)
+        seen[r["seed"]] = i + 1
+        batch = sum(1 for q in rows if q["seed"] == r["seed"])
+        reset_key, _ = jax.random.split(jax.random.key(r["seed"]))
+        key = jax.random.fold_in(jax.random.split(reset_key, batch)[i], RESET_MAP_KEY)
+        out.append(int(jax.random.randint(key, (), 0, map_n)) + 1)
+    return out
+
+
+def by_map(ref_rows, our_rows, events=("DRINK_WATER", "EAT_FOOD"), map_n=8) -> str:
+    """Markdown: each policy's events per tick alive, map by map, on both engines, and ours
+    reweighted to the reference's mix of maps. Statistics that depend on the map (water and
+    food near the players) differ between the engines' means when the episodes drew the maps
+    in different proportions; map by map they should agree."""
+    maps = {"ref": map_ids(ref_rows, False, map_n), "ours": map_ids(our_rows, True, map_n)}
+    rows = {"ref": ref_rows, "ours": our_rows}
+    lines = []
+    for side in ("ref", "ours"):
+        counts = np.bincount(maps[side], minlength=map_n + 1)[1:]
+        lines.append(f"episodes per map, {side}: " + ", ".join(str(c) for c in counts))
+    lines.append("")
+    for event in events:
+        lines += [
+            f"**{event} per tick alive** (reference / nmmo-jax, map by map)",
+            "",
+            "| policy | all maps | ours at the reference's map mix | "
+            + " | ".join(f"map {m}" for m in range(1, map_n + 1))
+            + " |",
+            "|---|---|---|" + "---|" * map_n,
+        ]
+        for p in sorted(set(ref_rows[0]["policy"])):
+            rate = {}
+            for side in ("ref", "ours"):
+                num, den = np.zeros(map_n + 1), np.zeros(map_n + 1)
+                for r, m in zip(rows[side], maps[side], strict=True):
+                    k = np.asarray(r["policy"]) == p
+                    death = np.asarray(r["death_tick"])
+                    alive = np.where(death == 0, r["steps"], death)
+                    num[m] += np.asarray(r["counts"][event])[k].sum()
+                    den[m] += alive[k].sum()
+                rate[side] = (num, den)
+            (rn, rd), (on, od) = rate["ref"], rate["ours"]
+            per_map = np.where(od > 0, on / np.maximum(od, 1), np.nan)
+            ref_mix = np.bincount(maps["ref"], minlength=map_n + 1).astype(float)
+            have = (od > 0) & (ref_mix > 0)
+            reweighted = (per_map[have] * ref_mix[have]).sum() / ref_mix[have].sum()
+            cells = [
+                f"{rn[m] / rd[m]:.3f} / {per_map[m]:.3f}" if rd[m] and od[m] else "-"
+                for m in range(1, map_n + 1)
+            ]
+            lines.append(
+                f"| {POLICY_NAMES[p]} | {rn.sum() / rd.sum():.3f} / {on.sum() / od.sum():.3f} | "
+                f"{reweighted:.3f} | " + " | ".join(cells) + " |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=("ours", "reference", "compare", "all"))
+    p.add_argument("command", choices=("ours", "reference", "compare", "all", "bymap"))
     p.add_argument("--mix", choices=sorted(MIXES), default="mixed")
     p.add_argument("--mixes", default="forager,mixed")
     p.add_argument("--episodes", type=int, default=16)
@@ -564,6 +649,11 @@ def main(argv=None):
                 args.batch,
                 map_n=args.map_n,
             )
+    if args.command == "bymap":
+        for mix in mixes:
+            ref = load(os.path.join(args.runs, f"ref_{mix}.jsonl"))
+            our = load(os.path.join(args.runs, f"ours_{mix}.jsonl"))
+            print(f"### mix `{mix}`\n\n" + by_map(ref, our, map_n=args.map_n))
     if args.command in ("compare", "all"):
         _, text = run_compare(args.runs, mixes, args.ticks, args.plots, args.table, args.resamples)
         print(text)

@@ -114,6 +114,10 @@ def policy_ids(n, weights):
 def episode_stats(env, nmmo, np, policy, ticks, seed, rng, ref, damage_exact):
     """Runs one episode and returns its statistics (lists, JSON-ready)."""
     n = len(policy)
+    # the map reset(seed) loads (the realm does not keep it): the generator's first draws are
+    # the 1024 meander directions, then integers(MAP_N) + 1 (nmmo.core.env._load_map_file)
+    map_rng = nmmo.lib.seeding.np_random(seed)[0]
+    map_id = int(map_rng.integers(env.config.MAP_N)) + 1
     obs, _ = env.reset(seed=seed)
     death_tick = np.zeros(n, np.int64)  # 0: alive at the end
     alive = np.zeros((ticks, n), bool)
@@ -195,7 +199,7 @@ def episode_stats(env, nmmo, np, policy, ticks, seed, rng, ref, damage_exact):
         exact[aid - 1] += dmg
     return {
         "seed": seed,
-        "map_id": int(getattr(env.realm, "map_id", 0) or 0),
+        "map_id": map_id,
         "steps": steps,
         "policy": policy.tolist(),
         "death_tick": death_tick.tolist(),
@@ -236,6 +240,7 @@ def main():
     os.chdir(args.workdir)  # nmmo writes its maps under the cwd
     import nmmo  # pylint: disable=import-outside-toplevel
     import nmmo.lib.event_log  # pylint: disable=import-outside-toplevel
+    import nmmo.lib.seeding  # pylint: disable=import-outside-toplevel
     import numpy as np  # pylint: disable=import-outside-toplevel
     from nmmo.entity.player import Player  # pylint: disable=import-outside-toplevel
 

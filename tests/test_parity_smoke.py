@@ -44,6 +44,12 @@ def test_our_statistics_are_well_formed():
     assert level.shape == (n, 8) and ((level >= 0) & (level <= 10)).all()
     assert (np.asarray(row["npc_damage_proxy"]) >= 0).all()
 
+    # the map is recorded, and recomputed from the seed for lines written before it was
+    assert 1 <= row["map_id"] <= CFG.map_n
+    assert parity.map_ids([dict(row, map_id=0)], ours=True, map_n=CFG.map_n) == [row["map_id"]]
+    # the reference's reset(seed=2000) loads map 8 (recorded by its own _load_map_file)
+    assert parity.reference_map_id(2000, 8) == 8
+
     stats = parity.per_episode(row, TICKS)
     assert ("fighter", "lifetime") in stats and ("episode", "deaths") in stats
     assert all(np.isfinite(v) for v in stats.values())
