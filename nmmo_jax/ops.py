@@ -149,3 +149,30 @@ def uniforms(key: jax.Array, shape, stream: int = 0) -> jax.Array:
     x = _mix32(index * jnp.uint32(0x9E3779B9) + seed)
     x = _mix32(x ^ words[-1])
     return (x >> 8).astype(jnp.float32) * jnp.float32(1.0 / (1 << 24))
+
+
+MATERIALIZE = True  # False: `materialize` returns its values as they are (A/B timing)
+
+
+def materialize(*values, token: jax.Array):
+    """`values`, computed into buffers of their own. XLA on CPU fuses cheap elementwise
+    producers into each consumer and recomputes them for every element it produces: a
+    per-row decoding broadcast into an [N, M] mask is redone N times. It drops
+    `optimization_barrier` before fusing, but not the boundary of a while loop: the values
+    leave one whose trip count (1) depends on `token` (any int32 scalar of the state, so
+    the loop cannot be simplified away)."""
+    if not MATERIALIZE:
+        return values
+    start = jnp.minimum(token, 0)  # 0 for a tick (>= 0), but not a constant
+
+    def cond(carry):
+        return carry[0] < 1
+
+    def body(carry):
+        # not a pass-through (jax would forward an unchanged carry around the loop): a select
+        # that keeps every value, on a counter the compiler cannot see
+        i = carry[0]
+        kept = jax.tree.map(lambda v: jnp.where(i < 0, jnp.zeros_like(v), v), carry[1:])
+        return (i + 1,) + kept
+
+    return jax.lax.while_loop(cond, body, (start,) + values)[1:]

@@ -52,3 +52,25 @@ def test_gather_and_neighbours():
     np.testing.assert_array_equal(
         np.asarray(ops.neighbours(grid, row, col)), [[7, 17, 13, 11], [3, 13, 9, 7]]
     )
+
+
+def test_materialize_returns_its_values_and_keeps_them_out_of_the_consumers_fusion():
+    """ops.materialize is the identity (any tick as the token, jitted and vmapped), and its
+    values reach the compiled program as a loop's results: the consumer's fusion no longer
+    recomputes them (XLA drops optimization_barrier, and jax forwards an unchanged carry)."""
+    rows = jnp.arange(6, dtype=jnp.int32) * 7 - 5
+    agents = jnp.arange(4, dtype=jnp.uint32) + 3
+
+    def f(rows, agents, tick):
+        r, a = ops.materialize(rows * 3 + 1, agents ^ 5, token=tick)
+        return a[:, None].astype(jnp.int32) < r[None, :]
+
+    want = ((np.arange(4) + 3) ^ 5)[:, None] < (np.arange(6) * 7 - 5) * 3 + 1
+    for tick in (0, 5, 1023):
+        np.testing.assert_array_equal(jax.jit(f)(rows, agents, jnp.int32(tick)), want)
+    batched = jax.jit(jax.vmap(f))(
+        jnp.stack([rows, rows]), jnp.stack([agents, agents]), jnp.array([0, 7], jnp.int32)
+    )
+    np.testing.assert_array_equal(batched, np.stack([want, want]))
+    compiled = jax.jit(f).lower(rows, agents, jnp.int32(3)).compile().as_text()
+    assert "while" in compiled

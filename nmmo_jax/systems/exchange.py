@@ -267,11 +267,12 @@ def buy_mask(state: WorldState, market: jax.Array, shown: jax.Array, cfg: Config
     level_bit = jnp.left_shift(
         jnp.uint32(1), jnp.clip(m_level, 0, LEVEL_BITS - 1).astype(jnp.uint32)
     )
-    rows = (
+    rows = ops.materialize(
         jnp.where(shown, market[:, it.COL["listed_price"]].astype(jnp.int32), INT32_MAX),
         market[:, it.COL["owner_id"]].astype(jnp.int32),
         jnp.where(ammo, m_type - it.WHETSTONE, 3),
         jnp.where(ammo, level_bit, jnp.uint32(1)),
+        token=state.tick.astype(jnp.int32),
     )
     # per agent: its gold (-1 when dead or in combat: no price is within it) and one word per
     # kind: its ammunition stacks of that type as level bits (an inventory never holds two
@@ -288,10 +289,11 @@ def buy_mask(state: WorldState, market: jax.Array, shown: jax.Array, cfg: Config
         for t in (it.WHETSTONE, it.ARROW, it.RUNES)
     ] + [jnp.zeros(n, jnp.uint32)]
     has_space = it.space(slots) > 0
-    agents = (
+    agents = ops.materialize(
         jnp.where(free, ent.gold[:n].astype(jnp.int32), -1),
         jnp.arange(1, n + 1, dtype=jnp.int32),
         [jnp.where(has_space, jnp.uint32(0xFFFFFFFF), w) for w in words],
+        token=state.tick.astype(jnp.int32),
     )
     price, owner, kind, bit = (x[None, :] for x in rows)
     gold, me, words = agents[0][:, None], agents[1][:, None], [w[:, None] for w in agents[2]]
