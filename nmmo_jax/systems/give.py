@@ -81,6 +81,11 @@ def give(state: WorldState, item_id, target, can_act, cfg: Config) -> WorldState
     init_slot = it.stack_slot(slots[r], item_type, level)
     init = init_slot < capacity
     space0 = it.space(slots)[r]
+    # the per-giver values the [N, N] orderings below read, in buffers of their own (fused
+    # into them, the item search and the receiver's lookups were redone for every pair)
+    r, sig, valid, quantity, ammo, init, space0 = ops.materialize(
+        r, sig, valid, quantity, ammo, init, space0, token=state.tick
+    )
     before = g[None, :] < g[:, None]  # [g, h]: h acts before g
     to_same = before & (r[None, :] == r[:, None])  # h gives to g's receiver before g
     same_sig = to_same & (sig[None, :] == sig[:, None])

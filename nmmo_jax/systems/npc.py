@@ -280,8 +280,9 @@ def decide(state: WorldState, cfg: Config):
         state.tiles.base, ok, charge, row, col, goal_row, goal_col, cfg
     )
     # meander starts: the direction sequence, read in spawn order by the meandering NPCs
-    wanders = alive & ~charge
-    order = ent.order[nr]
+    # (materialized: fused into the [npc_n, npc_n] count, the target search behind `charge`
+    # was recomputed for every pair)
+    wanders, order = ops.materialize(alive & ~charge, ent.order[nr], token=state.tick)
     before = (wanders[None, :] & (order[None, :] < order[:, None])).sum(axis=-1, dtype=jnp.int32)
     npcs = state.npcs
     length = npcs.directions.shape[0]
