@@ -70,9 +70,10 @@ def attack_mask(state: WorldState, cfg: Config) -> tuple[jax.Array, jax.Array]:
             jnp.abs(ent.col[:n, None] - ent.col[None, :]),
         )
         grown = (jnp.arange(size) >= n) | (ent.time_alive >= cfg.combat_spawn_immunity)
+        (targetable,) = ops.materialize(ent.alive & (ent.npc_type >= 0) & grown, token=state.tick)
         target = (
             ent.alive[:n, None]
-            & (ent.alive & (ent.npc_type >= 0) & grown)[None, :]
+            & targetable[None, :]
             & (dist <= max(reach(cfg)))
             & (jnp.arange(n)[:, None] != jnp.arange(size)[None, :])
         )
@@ -169,8 +170,10 @@ def attack(
     ent = state.entities
     slot = jnp.arange(size)
     is_player = slot < n
-    t = jnp.clip(target, 0, size - 1)
-    s = jnp.clip(style, 0, N_STYLES - 1)
+    # (materialized: the decoding of the targets is read by [E, E] orderings below)
+    t, s = ops.materialize(
+        jnp.clip(target, 0, size - 1), jnp.clip(style, 0, N_STYLES - 1), token=state.tick
+    )
     reach_of = jnp.asarray(reach(cfg), jnp.int32)[s]
     t_player = t < n
     immune = is_player & t_player & (ent.time_alive[t] < cfg.combat_spawn_immunity)
