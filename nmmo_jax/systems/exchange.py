@@ -253,9 +253,9 @@ def buy_mask(state: WorldState, market: jax.Array, shown: jax.Array, cfg: Config
 
     What depends on the listing only (its price, shown or not, owner, ammunition kind and level
     bit) and on the agent only (gold, alive and out of combat, stacks, space) is folded into
-    one value per row and per agent, so that each (agent, row) pair costs two compares and a
-    word test (XLA still fuses the per-row decoding into the [N, M] loop: ~12 % faster than
-    testing each condition per pair, /tmp micro-benchmark)."""
+    one value per row and per agent, materialized (`ops.materialize`), so that each (agent,
+    row) pair costs two compares and a word test: the [N, M] fusion went from ~50 to ~9 us
+    per env (docs/PERFORMANCE.md)."""
     n, slots = cfg.player_n, state.inventory.slots
     ent = state.entities
     free = ent.alive[:n] & ~skills.in_combat(ent, state.tick, n, cfg)
@@ -272,7 +272,7 @@ def buy_mask(state: WorldState, market: jax.Array, shown: jax.Array, cfg: Config
         market[:, it.COL["owner_id"]].astype(jnp.int32),
         jnp.where(ammo, m_type - it.WHETSTONE, 3),
         jnp.where(ammo, level_bit, jnp.uint32(1)),
-        token=state.tick.astype(jnp.int32),
+        token=state.tick,
     )
     # per agent: its gold (-1 when dead or in combat: no price is within it) and one word per
     # kind: its ammunition stacks of that type as level bits (an inventory never holds two
@@ -293,7 +293,7 @@ def buy_mask(state: WorldState, market: jax.Array, shown: jax.Array, cfg: Config
         jnp.where(free, ent.gold[:n].astype(jnp.int32), -1),
         jnp.arange(1, n + 1, dtype=jnp.int32),
         [jnp.where(has_space, jnp.uint32(0xFFFFFFFF), w) for w in words],
-        token=state.tick.astype(jnp.int32),
+        token=state.tick,
     )
     price, owner, kind, bit = (x[None, :] for x in rows)
     gold, me, words = agents[0][:, None], agents[1][:, None], [w[:, None] for w in agents[2]]

@@ -235,6 +235,7 @@ class Prepared:
     count      dict          the lowered leaves' Counts (`lower`), None if none is
     grouping   the other leaves' order (`group`), None if there are none
     plan       the Plan it was made for (static)
+    lower      whether the lowered predicates were lowered (static)
     """
 
     where: jax.Array
@@ -243,6 +244,7 @@ class Prepared:
     count: dict | None
     grouping: tuple | None
     plan: Plan = struct.field(pytree_node=False)
+    lower: bool = struct.field(pytree_node=False, default=True)
 
 
 def prepare(table: enc.TaskTable, cfg: Config, p: Plan, lower_leaves: bool = True) -> Prepared:
@@ -269,6 +271,7 @@ def prepare(table: enc.TaskTable, cfg: Config, p: Plan, lower_leaves: bool = Tru
         count=lower(leaves, lowered, cfg) if lowered else None,
         grouping=group(pred, others) if others else None,
         plan=p,
+        lower=lower_leaves,
     )
 
 
@@ -286,17 +289,13 @@ def leaf_values(f, table: enc.TaskTable, cfg: Config, p: Plan, lower: bool = Tru
     predicate only on the leaves that name it (`grouped_values`)."""
     if not p.used:
         return jnp.zeros(table.op.shape, jnp.float32)
-    prepared = prepare(table, cfg, p, lower)
-    # the Counts as arrays of their own: fused into the evaluation, XLA would recompute the
-    # per-predicate selects for every member, term and level they feed
-    prepared = prepared.replace(count=jax.lax.optimization_barrier(prepared.count))
-    return prepared_values(f, prepared, table.op.shape, cfg, lower)
+    return prepared_values(f, prepare(table, cfg, p, lower), table.op.shape, cfg)
 
 
-def prepared_values(f, prepared: Prepared, shape, cfg: Config, lower: bool = True):
+def prepared_values(f, prepared: Prepared, shape, cfg: Config):
     """`leaf_values` from the table's Prepared form; `shape`: the [A, L] of the table trimmed
     to the Plan's nodes (`trim`), whose node indices `where` holds."""
-    lowered, others = split(prepared.plan, lower)
+    lowered, others = split(prepared.plan, prepared.lower)
     leaves = prepared.leaves
     values = jnp.zeros(leaves[0].shape, jnp.float32)
     if lowered:
@@ -504,7 +503,7 @@ def progress_values(state: WorldState, tasks: TaskState, cfg: Config, used) -> t
     f = features(state, memory, cfg)
     table = trim(tasks.table, p.nodes)
     prepared = tasks.prepared
-    if LEAF_MODE == "select" and prepared is not None and prepared.plan == p:
+    if LEAF_MODE == "select" and prepared is not None and prepared.plan == p and prepared.lower:
         leaves = prepared_values(f, prepared, table.op.shape, cfg)
     else:
         leaves = LEAF_MODES[LEAF_MODE](f, table, cfg, p)
