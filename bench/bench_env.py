@@ -85,11 +85,11 @@ def measure(args) -> dict:
         )
 
     t0 = time.perf_counter()
-    init = jax.jit(init)
+    init = nj.jit(init)
     carry = jax.block_until_ready(init(key))
     compile_init = time.perf_counter() - t0
     t0 = time.perf_counter()
-    run = jax.jit(run, donate_argnums=0).lower(carry, key).compile()
+    run = nj.jit(run, donate_argnums=0).lower(carry, key).compile()  # nmmo_jax/compile.py
     compile_run = time.perf_counter() - t0
 
     carry, stats = run(carry, jax.random.fold_in(key, 1))  # warm-up

@@ -60,12 +60,12 @@ def main() -> int:
         obs, states, reward, *_ = jax.vmap(env.step)(jax.random.split(k_step, b), states, actions)
         return ((obs, states), total + checksum(obs) + checksum(reward)), None
 
-    @jax.jit
+    @nj.jit  # nmmo_jax/compile.py: the CPU compiler options
     def run(carry, key):
         (carry, total), _ = jax.lax.scan(body, (carry, 0), jax.random.split(key, args.chunk))
         return carry, total
 
-    reset = jax.jit(jax.vmap(env.reset))
+    reset = nj.jit(jax.vmap(env.reset))
     # compile, and warm up over one whole episode on other keys
     warm = reset(jax.random.split(jax.random.key(1), b))
     for i in range(cfg.horizon // args.chunk):

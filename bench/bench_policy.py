@@ -270,7 +270,7 @@ def measure(args) -> dict:
         return jax.vmap(env.reset)(jax.random.split(key, b))
 
     t0 = time.perf_counter()
-    carry = jax.block_until_ready(jax.jit(reset)(key))
+    carry = jax.block_until_ready(nj.jit(reset)(key))
     compile_reset = time.perf_counter() - t0  # compile + one call
     one_env = jax.tree.map(lambda x: x[0], carry[0])
     params = jax.jit(policy.init)(jax.random.fold_in(key, 7), one_env, key)
@@ -291,7 +291,7 @@ def measure(args) -> dict:
 
             return jax.lax.scan(body, carry, jax.random.split(key, args.warm_steps))[0]
 
-        carry = jax.block_until_ready(jax.jit(warm)(carry, jax.random.fold_in(key, 3)))
+        carry = jax.block_until_ready(nj.jit(warm)(carry, jax.random.fold_in(key, 3)))
         compile_warm = time.perf_counter() - t0
         timed, timed_input = run_forward, (carry[0], jnp.int32(-1))
     else:
@@ -299,7 +299,8 @@ def measure(args) -> dict:
 
     t0 = time.perf_counter()
     donate = () if args.mode == "forward" else (1,)
-    run = jax.jit(timed, donate_argnums=donate).lower(params, timed_input, key).compile()
+    # nmmo_jax/compile.py: the CPU compiler options (the same for the env and the policy)
+    run = nj.jit(timed, donate_argnums=donate).lower(params, timed_input, key).compile()
     compile_run = time.perf_counter() - t0
 
     out, stats = run(params, timed_input, jax.random.fold_in(key, 1))  # warm-up: first steps

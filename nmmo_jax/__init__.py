@@ -1,6 +1,7 @@
 """nmmo-jax: Neural MMO 2 as pure JAX functions (reset, step, observe) that jit and vmap."""
 
 from nmmo_jax import material
+from nmmo_jax.compile import compiler_options, jit
 from nmmo_jax.config import Config
 from nmmo_jax.env import AutoReset, Env, VmapAutoReset
 from nmmo_jax.observe import ActionMask, Observation, reference_observation
@@ -20,6 +21,8 @@ __all__ = [
     "Observation",
     "VmapAutoReset",
     "WorldState",
+    "compiler_options",
+    "jit",
     "material",
     "reference_observation",
 ]

@@ -253,8 +253,8 @@ class Env:
     def sample_actions(self, key: jax.Array, obs: Observation) -> jax.Array:
         """int32 [N, H]: for every head, a choice drawn uniformly among those its mask allows."""
         masks = [getattr(obs.action_mask, name) for name, _ in self.action_heads]
-        u = ops.uniforms(key, (self.num_agents, len(masks)))
-        return jnp.stack([uniform_choice(u[:, h], m) for h, m in enumerate(masks)], axis=-1)
+        bits = ops.random_bits(key, (self.num_agents, len(masks)))
+        return jnp.stack([sample_choice(bits[:, h], m) for h, m in enumerate(masks)], axis=-1)
 
 
 def uniform_choice(u: jax.Array, mask: jax.Array) -> jax.Array:
@@ -294,6 +294,25 @@ def uniform_choice(u: jax.Array, mask: jax.Array) -> jax.Array:
     running = jnp.sum(row[..., :, None] & within_upto, axis=-2, dtype=jnp.int32)
     within = jnp.sum(running <= (k - start)[..., None], axis=-1)
     return jnp.minimum(b * block + within, size - 1).astype(jnp.int32)
+
+
+def sample_choice(bits: jax.Array, mask: jax.Array) -> jax.Array:
+    """int32 [...]: an index drawn uniformly among the allowed ones of `mask` [..., C] (C - 1
+    where none is), from 32 random bits per row `bits` uint32 [...]: the allowed lane with the
+    largest hash of (bits, lane). One max over C per row, where `uniform_choice` needs the
+    running count of the allowed lanes (XLA:CPU's reductions over short rows are slow: the
+    random policy cost ~10 % of a rollout's step that way). The hash's top 31 - b bits decide
+    (b = the bits of a lane index, 9 for the widest head), and a tie of those (chance ~C / 2**32
+    on the widest heads) goes to the higher lane."""
+    size = mask.shape[-1]
+    index_bits = max(1, (size - 1).bit_length())
+    lane = jnp.arange(size, dtype=jnp.uint32)
+    h = ops.mix32(bits[..., None] ^ (lane * jnp.uint32(0x9E3779B9)))
+    top = (h >> (index_bits + 1)) << index_bits
+    score = jnp.where(mask, jnp.uint32(0x80000000) | top | lane, jnp.uint32(0))
+    best = score.max(axis=-1)
+    lane_of_best = (best & jnp.uint32((1 << index_bits) - 1)).astype(jnp.int32)
+    return jnp.where(best > 0, lane_of_best, size - 1)
 
 
 def spawn_players(

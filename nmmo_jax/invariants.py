@@ -532,4 +532,6 @@ def checked_rollout(env, num_envs: int, chunk: int, policy=None):
         (carry, totals), _ = jax.lax.scan(body, (carry, zeros), jax.random.split(key, chunk))
         return carry, totals
 
-    return jax.jit(init), jax.jit(run, donate_argnums=0)
+    from nmmo_jax.compile import jit
+
+    return jit(init), jit(run, donate_argnums=0)

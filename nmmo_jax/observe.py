@@ -14,6 +14,7 @@ from flax import struct
 
 from nmmo_jax import items as it
 from nmmo_jax import material as mat
+from nmmo_jax import ops
 from nmmo_jax.config import Config
 from nmmo_jax.ops import INT16_MAX, INT16_MIN
 from nmmo_jax.state import N_ENTITY_COLUMNS, WorldState, material
@@ -163,15 +164,24 @@ def observe_window(state: WorldState, cfg: Config) -> jax.Array:
     """uint32 [N, D, D]: every player's packed view (zeros for dead players)."""
     n = cfg.player_n
     radius, diameter = cfg.player_vision_radius, cfg.vision_diameter
-    grid = window_grid(state, cfg)
     lo, _ = window_bounds(cfg)
+    grid = window_grid(state, cfg)
+    width = grid.shape[1]
+    # D rows of zeros below the grid: a dead player's window is sliced from them (cheaper than
+    # a select over every window); the grid materialized: XLA:CPU otherwise fuses its packing
+    # (material, entity rows) into the window gather, recomputed for every gathered tile
+    grid = jnp.concatenate([grid, jnp.zeros((diameter, width), grid.dtype)], axis=0)
+    (grid,) = ops.materialize(grid, token=state.tick)
 
-    def view(row, col):
-        start = (row - radius - lo, col - radius - lo)
+    def view(row, col, alive):
+        start = (
+            jnp.where(alive, row - radius - lo, width),
+            jnp.where(alive, col - radius - lo, 0),
+        )
         return jax.lax.dynamic_slice(grid, start, (diameter, diameter))
 
-    window = jax.vmap(view)(state.entities.row[:n], state.entities.col[:n])
-    return jnp.where(state.entities.alive[:n, None, None], window, jnp.uint32(0))
+    ent = state.entities
+    return jax.vmap(view)(ent.row[:n], ent.col[:n], ent.alive[:n])
 
 
 def observe(state: WorldState, cfg: Config) -> Observation:

@@ -121,7 +121,7 @@ def exclusive_cumsum(x: jax.Array) -> jax.Array:
     return (inner + offsets[:, None]).reshape(-1)[:m] - x
 
 
-def _mix32(x: jax.Array) -> jax.Array:
+def mix32(x: jax.Array) -> jax.Array:
     """A 32-bit integer finaliser with low bias (lowbias32, C. Wellons): every input bit
     affects every output bit."""
     x = x ^ (x >> 16)
@@ -141,14 +141,19 @@ def uniforms(key: jax.Array, shape, stream: int = 0) -> jax.Array:
     steps) give independent-looking streams; the statistics tests of regrowth and of
     `Env.sample_actions` check the distributions. Systems that draw with the same key take
     different `stream`s (an offset of the hash's seed), so their draws are not the same numbers."""
+    x = random_bits(key, shape, stream)
+    return (x >> 8).astype(jnp.float32) * jnp.float32(1.0 / (1 << 24))
+
+
+def random_bits(key: jax.Array, shape, stream: int = 0) -> jax.Array:
+    """uint32 random words of `shape`, a function of `key` and `stream` only (`uniforms`)."""
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)
     words = key.reshape(-1).astype(jnp.uint32)
     index = jnp.arange(int(np.prod(shape)), dtype=jnp.uint32).reshape(shape)
     seed = words[0] + jnp.uint32((stream * 0x85EBCA6B) & 0xFFFFFFFF)
-    x = _mix32(index * jnp.uint32(0x9E3779B9) + seed)
-    x = _mix32(x ^ words[-1])
-    return (x >> 8).astype(jnp.float32) * jnp.float32(1.0 / (1 << 24))
+    x = mix32(index * jnp.uint32(0x9E3779B9) + seed)
+    return mix32(x ^ words[-1])
 
 
 MATERIALIZE = True  # False: `materialize` returns its values as they are (A/B timing)

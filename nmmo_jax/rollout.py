@@ -8,6 +8,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from nmmo_jax.compile import jit
 from nmmo_jax.env import Env, VmapAutoReset
 
 MODES = ("random", "noop")
@@ -50,8 +51,8 @@ class Rollout:
             raise ValueError(f"chunk must be >= 1 (got {chunk})")
         self.env, self.num_envs, self.chunk, self.mode = env, num_envs, chunk, mode
         self.venv = VmapAutoReset(env)
-        self.init = jax.jit(self.reset_batch)
-        self.run = jax.jit(self.run_chunk, donate_argnums=0)
+        self.init = jit(self.reset_batch)
+        self.run = jit(self.run_chunk, donate_argnums=0)  # compile.py: CPU options
 
     def reset_batch(self, key):
         """(obs, states) of `num_envs` new episodes (not jitted; `init` is the jitted one)."""

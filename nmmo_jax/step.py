@@ -99,6 +99,9 @@ def step_world(key: jax.Array, state: WorldState, actions: jax.Array, cfg: Confi
     n = cfg.player_n
     npcs_on = cfg.npc_system_enabled and cfg.npc_n > 0
     market_on = cfg.exchange_system_enabled
+    # the actions as a buffer: a policy compiled with the step (a rollout) is otherwise fused
+    # into the [N, N] tests of Give and recomputed per pair (ops.materialize)
+    (actions,) = ops.materialize(actions, token=state.tick)
     if cfg.item_system_enabled:
         use_id, destroy_id, give_id, sell_id = items.targets(
             state, *(actions[:, HEAD_INDEX[head]] for head in ITEM_HEADS)

@@ -157,6 +157,19 @@ def test_jitted_equals_eager(name):
         )
 
 
+def test_compiler_options_change_nothing():
+    """`nj.jit` (nmmo_jax/compile.py: XLA:CPU without its tree reduction rewrite, and copy
+    insertion with region analysis) gives `jax.jit`'s batched trajectories bit for bit."""
+    assert nj.compiler_options()  # on CPU, so that the comparison compares something
+    policy = POLICIES["scripted"]
+
+    def single(reset_key, keys):
+        return _run(policy, ENV.reset(reset_key), keys)
+
+    with_options = jax.device_get(nj.jit(jax.vmap(single))(*batched_inputs()))
+    assert_trees_equal(with_options, batched_result("scripted"))
+
+
 SHARDED = textwrap.dedent(
     """
     import sys

@@ -12,10 +12,14 @@ small world (near its horizon), so that the module compiles each program once.
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nmmo_jax as nj
 from nmmo_jax import material as m
-from nmmo_jax import scenario
+from nmmo_jax import ops, scenario
+from nmmo_jax.env import sample_choice, uniform_choice
 from nmmo_jax.mapgen import apply_border
 from nmmo_jax.observe import observe
 from nmmo_jax.systems.movement import STAY
@@ -231,6 +235,53 @@ def test_sample_actions_draws_only_and_all_allowed_moves():
         assert set(np.flatnonzero(counts)) == set(allowed), (agent, counts)
         # Uniform among the allowed choices (loose bound: 3000 draws, >= 3/4 of the mean).
         assert counts[allowed].min() >= 0.75 * draws / len(allowed), (agent, counts)
+
+
+UNIFORM_CHOICE = jax.jit(uniform_choice)
+SAMPLE_CHOICE = jax.jit(sample_choice)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    size=st.sampled_from([1, 3, 5, 13, 31, 32, 33, 99, 100, 127, 129, 257, 385]),
+    density=st.sampled_from([0.0, 0.01, 0.3, 1.0]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_uniform_choice_is_the_kth_allowed_index(size, density, seed):
+    """uniform_choice(u, mask) is the k-th allowed index (k = floor(u * allowed), counting from
+    0), or the last index when none is allowed: by enumeration, for every head width of the
+    Default game, the extremes of u included."""
+    rng = np.random.default_rng(seed)
+    mask = rng.random((64, size)) < density
+    u = rng.random(64).astype(np.float32)
+    u[:2] = [0.0, np.nextafter(np.float32(1), np.float32(0))]
+    got = np.asarray(UNIFORM_CHOICE(jnp.asarray(u), jnp.asarray(mask)))
+    for i in range(64):
+        allowed = np.flatnonzero(mask[i])
+        k = int(np.floor(u[i] * np.float32(len(allowed))))
+        assert got[i] == (allowed[k] if k < len(allowed) else size - 1), (i, allowed, u[i])
+
+
+@pytest.mark.parametrize("size", [1, 5, 13, 99, 385])
+def test_sample_choice_is_uniform_among_the_allowed(size):
+    """Env.sample_actions' draw (env.sample_choice): only allowed lanes, each as often as the
+    others (a chi-square within 5 standard deviations of its mean, 100,000 draws), and C - 1
+    for a mask that allows nothing."""
+    rng = np.random.default_rng(size)
+    mask = rng.random(size) < 0.4
+    mask[rng.integers(size)] = True
+    draws = 100_000
+    bits = ops.random_bits(jax.random.key(size), (draws,))
+    got = np.asarray(SAMPLE_CHOICE(bits, jnp.broadcast_to(jnp.asarray(mask), (draws, size))))
+    counts = np.bincount(got, minlength=size)
+    allowed = np.flatnonzero(mask)
+    assert set(np.flatnonzero(counts)) == set(allowed)
+    expected = draws / len(allowed)
+    chi2 = ((counts[allowed] - expected) ** 2 / expected).sum()
+    dof = len(allowed) - 1
+    assert chi2 <= dof + 5 * np.sqrt(2 * max(dof, 1)), (chi2, dof)
+    none = np.asarray(SAMPLE_CHOICE(bits[:3], jnp.zeros((3, size), bool)))
+    np.testing.assert_array_equal(none, size - 1)
 
 
 # --- out-of-range actions inside jit are Stay

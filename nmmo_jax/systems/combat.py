@@ -223,15 +223,16 @@ def attack(
     after_target = t_player & (order[t] < order)
     immortal = t_player & cfg.immortal
     health0 = ent.health[t]
-    earlier_same = ((t[:, None] == t[None, :]) & (order[None, :] < order[:, None])).astype(
-        jnp.float32
-    )
     no_death = jnp.iinfo(jnp.int32).max
 
     def resolve(executed):
         dealt = jnp.where(after_target & executed[t], damage_post, damage_pre)
         effective = jnp.where(immortal | ~executed, 0, dealt)
-        taken = (earlier_same @ effective.astype(jnp.float32)).astype(jnp.int32)
+        # the damage of the attackers b that hit the same target before a: the [E, E] test
+        # fused into the sum (a float32 matrix-vector product over a materialized [E, E]
+        # matrix cost ~3 % of the step on XLA:CPU)
+        earlier_same = (t[:, None] == t[None, :]) & (order[None, :] < order[:, None])
+        taken = jnp.sum(jnp.where(earlier_same, effective[None, :], 0), axis=1)
         before = health0 - taken
         kills = executed & (before > 0) & (before - effective <= 0) & ~immortal
         death = (
