@@ -21,6 +21,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
+from nmmo_jax import ops
 from nmmo_jax.events import GOLD_KEYS
 from nmmo_jax.state import SKILLS
 
@@ -150,4 +151,7 @@ def entity_source(f) -> jax.Array:
     player (masked by the members' `alive` where read)."""
     ent = f.state.entities
     n = f.n
-    return jnp.stack([getattr(ent, name)[:n].astype(jnp.int32) for name in ENTITY_SOURCE], 1)
+    table = jnp.stack([getattr(ent, name)[:n].astype(jnp.int32) for name in ENTITY_SOURCE], 1)
+    # materialized: XLA:CPU otherwise fuses the stack into every leaf's gather (a select
+    # among the columns per read)
+    return ops.materialize(table, token=f.tick)[0]
