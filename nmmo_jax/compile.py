@@ -3,7 +3,7 @@
     step = nmmo_jax.jit(jax.vmap(env.step))          # instead of jax.jit(...)
     step = jax.jit(jax.vmap(env.step), compiler_options=nmmo_jax.compiler_options())
 
-Both give the same results as plain `jax.jit` (tests/test_compile.py); on CPU the whole rollout
+Both give the same results as plain `jax.jit` (tests/test_determinism.py); on CPU the whole rollout
 runs ~15 % faster and compiles ~20 % faster (docs/PERFORMANCE.md, bench/RESULTS.md):
 
 - `xla_disable_hlo_passes=tree_reduction_rewriter`: XLA:CPU rewrites every reduction over a

@@ -301,9 +301,10 @@ def sample_choice(bits: jax.Array, mask: jax.Array) -> jax.Array:
     where none is), from 32 random bits per row `bits` uint32 [...]: the allowed lane with the
     largest hash of (bits, lane). One max over C per row, where `uniform_choice` needs the
     running count of the allowed lanes (XLA:CPU's reductions over short rows are slow: the
-    random policy cost ~10 % of a rollout's step that way). The hash's top 31 - b bits decide
-    (b = the bits of a lane index, 9 for the widest head), and a tie of those (chance ~C / 2**32
-    on the widest heads) goes to the higher lane."""
+    random policy cost ~12 % of a rollout's kernel time that way). The hash's top 31 - b bits
+    decide (b = the bits of a lane index, 9 for the widest head, so 22 bits), and a tie of
+    those at the maximum (chance about C / 2**22 on the widest heads) goes to the higher
+    lane."""
     size = mask.shape[-1]
     index_bits = max(1, (size - 1).bit_length())
     lane = jnp.arange(size, dtype=jnp.uint32)

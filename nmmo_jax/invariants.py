@@ -91,6 +91,7 @@ import jax.numpy as jnp
 
 from nmmo_jax import items as it
 from nmmo_jax import material as mat
+from nmmo_jax.compile import jit
 from nmmo_jax.config import Config
 from nmmo_jax.events import EVENT_CODES, EVENT_COLUMN, GOLD_KEYS, ITEM_EVENT_KEYS
 from nmmo_jax.observe import Observation
@@ -531,7 +532,5 @@ def checked_rollout(env, num_envs: int, chunk: int, policy=None):
         zeros = {k: jnp.int32(0) for k in ("agent_steps", "env_steps", "episodes") + NAMES}
         (carry, totals), _ = jax.lax.scan(body, (carry, zeros), jax.random.split(key, chunk))
         return carry, totals
-
-    from nmmo_jax.compile import jit
 
     return jit(init), jit(run, donate_argnums=0)

@@ -85,15 +85,16 @@ def _keys(i):
     return jax.random.fold_in(key, 0), jax.random.split(jax.random.fold_in(key, 1), STEPS)
 
 
+def _episode(policy, reset_key, keys):
+    """One environment's episode of `_step`s from a reset: (carry, records)."""
+    return _run(policy, ENV.reset(reset_key), keys)
+
+
 @functools.cache
 def compiled(name):
     """(batched, single): the jitted rollouts of policy `name`, vmapped over environments and
     for one environment, compiled once per module."""
-    policy = POLICIES[name]
-
-    def single(reset_key, keys):
-        return _run(policy, ENV.reset(reset_key), keys)
-
+    single = functools.partial(_episode, POLICIES[name])
     return jax.jit(jax.vmap(single)), jax.jit(single)
 
 
@@ -161,11 +162,7 @@ def test_compiler_options_change_nothing():
     """`nj.jit` (nmmo_jax/compile.py: XLA:CPU without its tree reduction rewrite, and copy
     insertion with region analysis) gives `jax.jit`'s batched trajectories bit for bit."""
     assert nj.compiler_options()  # on CPU, so that the comparison compares something
-    policy = POLICIES["scripted"]
-
-    def single(reset_key, keys):
-        return _run(policy, ENV.reset(reset_key), keys)
-
+    single = functools.partial(_episode, POLICIES["scripted"])
     with_options = jax.device_get(nj.jit(jax.vmap(single))(*batched_inputs()))
     assert_trees_equal(with_options, batched_result("scripted"))
 
