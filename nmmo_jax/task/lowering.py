@@ -21,6 +21,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
+from nmmo_jax import items as it
 from nmmo_jax import ops
 from nmmo_jax.events import GOLD_KEYS
 from nmmo_jax.state import SKILLS
@@ -38,7 +39,7 @@ ENTITY_INDEX = {name: i for i, name in enumerate(ENTITY_SOURCE)}
 GOLD_INDEX = {name: i for i, name in enumerate(GOLD_KEYS)}
 
 # source -> whose members count: "valid" (every member, the event log) or "alive"
-SOURCES = ("episode", "hits", "gold", "entity", "items", "owned", "equipped", "kills")
+SOURCES = ("episode", "hits", "gold", "entity", "items", "held", "kills")
 
 
 @dataclasses.dataclass
@@ -49,8 +50,10 @@ class Count:
     terms   {source: [(index, coef), ...]}: "episode" (event log column), "hits" (style 0..2),
             "gold" (GOLD_KEYS), the log's, over every member; "entity" (ENTITY_SOURCE), over
             the alive members; "items" (an item-event key), "kills" (1 = NPC victims), the
-            log's by level, over every member, and "owned", "equipped" (an item type), over
-            the alive members, each summed over levels >= `level` (one term at most)
+            log's by level, over every member, and "held" (an item type: the quantity owned;
+            the type + N_TYPES: the items equipped), over the alive members, each summed over
+            levels >= `level` (one term at most). Owned and equipped counts are one source
+            because no leaf reads both: each member's inventory is read once per leaf
     level   float32: the minimum level of the by-level sources
     tick    int 0/1: add the tick
     denom   float32: the threshold (the ratio is 0 where it is 0)
@@ -116,11 +119,13 @@ def _from_level(per_level, level, first):
     return jnp.where(levels >= level, per_level, 0).sum(-1)
 
 
-def count_value(q, c: Count) -> jax.Array:
+def count_value(q, c: Count, tables: dict | None = None) -> jax.Array:
     """float32: the value of a lowered leaf (`merge`d, or one predicate's Count) for the
-    subject of Query `q`."""
+    subject of Query `q`; `tables`: `source_tables` of the step, made here if not given."""
     f, slot = q.f, q.slot
     state = f.state
+    if tables is None:
+        tables = source_tables(f, tuple(c.terms))
     total = jnp.int32(0)
     for source, pairs in c.terms.items():
         index = jnp.stack([jnp.asarray(i, jnp.int32) for i, _ in pairs])
@@ -130,7 +135,7 @@ def count_value(q, c: Count) -> jax.Array:
             values = table[slot[:, None], index[None, :]].astype(jnp.int32)  # [G, J]
             member = jnp.where(q.valid, (values * coef).sum(-1), 0)
         elif source == "entity":
-            values = entity_source(f)[slot[:, None], index[None, :]]
+            values = tables["entity"][slot[:, None], index[None, :]]
             member = jnp.where(q.alive, (values * coef).sum(-1), 0)
         elif source == "items":
             per_level = f.items_at(slot, index[0])
@@ -138,20 +143,63 @@ def count_value(q, c: Count) -> jax.Array:
         elif source == "kills":
             per_level = f.kills_at(slot, index[0] == 1)
             member = jnp.where(q.valid, coef[0] * _from_level(per_level, c.level, 0), 0)
-        else:  # owned, equipped
-            count = f.by_type_at(slot, index[0], c.level, source == "equipped")
+        else:  # held: an item type owned, or + N_TYPES equipped
+            kind = index[0]
+            slots = tables["held"][slot]  # [G, S]
+            bits = _level_bits(f)
+            match = (slots & 31) == kind % it.N_TYPES
+            match &= ((slots >> 5) & ((1 << bits) - 1)) >= c.level
+            equipped = (slots >> (5 + bits)) & 1
+            value = jnp.where(kind >= it.N_TYPES, equipped, slots >> (6 + bits))
+            count = jnp.where(match, value, 0).sum(-1)
             member = jnp.where(q.alive, coef[0] * count, 0)
         total = total + member.sum()
     value = total + jnp.asarray(c.tick, jnp.int32) * f.tick
     return jnp.where(c.fixed, jnp.asarray(c.fixed_value, jnp.float32), ratio(value, c.denom))
 
 
+def source_tables(f, sources) -> dict:
+    """The per-player tables of the "entity" and "held" sources among `sources`, made once per
+    step and materialized together (one `ops.materialize`): XLA:CPU otherwise fuses their
+    making into every leaf's gather (a select among the columns, the unpacking of the slots,
+    recomputed per read)."""
+    made = {"entity": entity_source, "held": held_source}
+    names = [name for name in made if name in sources]
+    if not names:
+        return {}
+    values = ops.materialize(*[made[name](f) for name in names], token=f.tick)
+    return dict(zip(names, values, strict=True))
+
+
 def entity_source(f) -> jax.Array:
     """int32 [N, len(ENTITY_SOURCE)]: the entity columns the "entity" source reads, every
     player (masked by the members' `alive` where read)."""
     ent = f.state.entities
-    n = f.n
-    table = jnp.stack([getattr(ent, name)[:n].astype(jnp.int32) for name in ENTITY_SOURCE], 1)
-    # materialized: XLA:CPU otherwise fuses the stack into every leaf's gather (a select
-    # among the columns per read)
-    return ops.materialize(table, token=f.tick)[0]
+    return jnp.stack([getattr(ent, name)[: f.n].astype(jnp.int32) for name in ENTITY_SOURCE], 1)
+
+
+def held_source(f) -> jax.Array:
+    """int32 [N, S]: every player's inventory slots packed for the "held" source, 0 for empty
+    slots and dead players: type id (bits 0-4), level clipped to the levels of the item tables
+    (as `Features.by_type_at` counts it; the next `_level_bits` bits), equipped (1 bit), then
+    the quantity (an int16). A lowered leaf reads one word per slot of its members' inventory
+    (unpacked, ~5 gathered fields per slot)."""
+    slots = f.state.inventory.slots[: f.n].astype(jnp.int32)
+    levels = f.state.events.items.shape[-1]
+    held = it.occupied(slots) & f.alive[:, None]
+    level = jnp.clip(it.column(slots, "level"), 1, levels)
+    bits = _level_bits(f)
+    word = (
+        it.column(slots, "type_id")
+        | (level << 5)
+        | ((it.column(slots, "equipped") > 0).astype(jnp.int32) << (5 + bits))
+        | (it.column(slots, "quantity") << (6 + bits))
+    )
+    return jnp.where(held, word, 0)
+
+
+def _level_bits(f) -> int:
+    """The bits of a level in `held_source` (static; 4 for the default 10 levels)."""
+    bits = int(f.state.events.items.shape[-1]).bit_length()
+    assert it.N_TYPES <= 32 and 6 + bits + 15 <= 31, "held_source's packing needs a wider word"
+    return bits

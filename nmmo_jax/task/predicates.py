@@ -363,12 +363,12 @@ def _item_type(a):
 
 
 def _lower_own_item(a, cfg):
-    return Count({"owned": [_item_type(a)]}, level=a.level, denom=a.quantity)
+    return Count({"held": [_item_type(a)]}, level=a.level, denom=a.quantity)
 
 
 def _lower_equip_item(a, cfg):
     return Count(
-        {"equipped": [_item_type(a)]},
+        {"held": [(_item_type(a)[0] + it.N_TYPES, _item_type(a)[1])]},
         level=a.level,
         denom=a.num_agent,
         fixed=~(a.num_agent > 0),

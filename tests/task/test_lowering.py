@@ -8,6 +8,7 @@ lowered leaves against every predicate by its `fn` ("direct"), and a user predic
 lowering of its own.
 """
 
+import dataclasses
 import itertools
 
 import jax
@@ -172,6 +173,13 @@ def test_merged_counts_pick_each_leafs_own_predicate():
     assert float(merged(jnp.asarray(len(REGISTRY) + 5), rows[0])) == 0.0
 
 
+def table_rows(tasks):
+    """The unbound TaskTable of `tasks` (Success for the other players), for `engine.plan`."""
+    rows = specs(*tasks)
+    rows += specs(*[P.Success()] * (CFG.player_n - len(rows)))
+    return jax.tree.map(jnp.asarray, enc.encode(rows, CFG))
+
+
 def _table_values(tasks, lower, used=None):
     tbl = table(CFG, tasks)
     used = used or engine.used_predicates(tbl)
@@ -238,6 +246,61 @@ def test_grouped_leaves_over_several_rounds_equal_a_switch_per_leaf():
     np.testing.assert_array_equal(direct, switch)
     # players 1, 2 and 4 stand on (10, 10), (11, 11) and (13, 13): six OccupyTile leaves hold
     assert (switch[:3] == 1.0).sum() >= 6
+
+
+def test_plan_places_follow_the_curriculum_weights():
+    """A Plan gives each predicate the leaves it is expected to have among player_n tasks
+    drawn by weight, plus two standard deviations (rounded up): with weights 3 and 1 and
+    OccupyTile in both specs, StayAlive in the first only, OccupyTile expects N leaves and
+    StayAlive 3N/4."""
+    from nmmo_jax.task import TaskSpec
+
+    rows = [
+        TaskSpec(P.OccupyTile(row=3, col=3) & P.StayAlive(), sampling_weight=3.0),
+        TaskSpec(P.OccupyTile(row=4, col=4), sampling_weight=1.0),
+    ]
+    plan = engine.plan(jax.tree.map(jnp.asarray, enc.encode(rows, CFG)), CFG)
+    n = CFG.player_n
+    occupy, stay = (list(REGISTRY).index(name) for name in ("OccupyTile", "StayAlive"))
+    places = dict(plan.places)
+    assert set(places) == set(plan.used) == {occupy, stay}
+    assert places[occupy] == int(np.ceil(n + 2 * np.sqrt(n)))
+    assert places[stay] == int(np.ceil(0.75 * n + 2 * np.sqrt(0.75 * n)))
+
+
+def test_planned_places_over_many_rounds_equal_even_ones():
+    """Places sized by the Plan (`places`): the table's own Plan, and one with far fewer
+    places than leaves (OccupyTile's 6 leaves in 2 places take 3 rounds, every other
+    predicate has 1 place, StayAlive's 3 leaves take 3 rounds); the values must equal those of
+    the default places (twice an even share of all leaves)."""
+    g = Group([1, 2, 4])
+    tasks = [
+        P.OccupyTile(Group(k), row=9 + k, col=9 + k) | P.StayAlive(Group(k)) for k in (1, 2, 3)
+    ] + [
+        P.OccupyTile(g, row=11, col=11) & P.OccupyTile(g, row=10, col=10),
+        P.DistanceTraveled(g, dist=0) | P.OccupyTile(Group(4), row=13, col=13),
+        P.AllDead(Group([3, 6])) & P.HoardGold(g, 30),
+    ]
+    tbl = table(CFG, tasks)
+    own = engine.plan(table_rows(tasks), CFG)
+    occupy = list(REGISTRY).index("OccupyTile")
+    few = dataclasses.replace(
+        own, places=tuple((pid, 2 if pid == occupy else 1) for pid in own.used)
+    )
+    memory = empty_memory(CFG, True)
+
+    @jax.jit
+    def values(state, tbl):
+        f = features(state, memory, CFG)
+        return [engine.leaf_values(f, tbl, CFG, dataclasses.replace(own, places=()))] + [
+            engine.leaf_values(f, tbl, CFG, p) for p in (own, few)
+        ]
+
+    default, planned, few_places = (np.asarray(v) for v in values(STATE, tbl))
+    np.testing.assert_array_equal(planned, default)
+    np.testing.assert_array_equal(few_places, default)
+    # players 1, 2 and 4 stand on (10, 10), (11, 11) and (13, 13)
+    assert (default[:3] == 1.0).sum() >= 3
 
 
 def test_leaves_prepared_at_assignment_equal_leaves_made_in_the_step():
