@@ -320,10 +320,10 @@ def prepared_values(f, prepared: Prepared, shape, cfg: Config):
         caps = [places[pid] for pid in others] if places else None
         values = values + grouped_values(f, leaves, others, prepared.grouping, cfg, caps)
     a, n_nodes = shape
-    out = jnp.zeros((a, n_nodes + 1), jnp.float32)
-    at = jnp.arange(a)[:, None], prepared.where
-    out = out.at[at].set(values.reshape(a, prepared.plan.leaves))
-    return out[:, :n_nodes]
+    # each task's leaves to their nodes (`where`: distinct nodes, or n_nodes for none) as a
+    # select-sum, not a scatter (a kernel of its own on XLA:CPU)
+    hit = prepared.where[:, :, None] == jnp.arange(n_nodes)  # [A, K, nodes]
+    return jnp.where(hit, values.reshape(a, prepared.plan.leaves)[:, :, None], 0.0).sum(1)
 
 
 def _clean(value: jax.Array) -> jax.Array:
