@@ -485,7 +485,9 @@ def leaf_values_switch(f, table: enc.TaskTable, cfg: Config, p: Plan):
 # number of kernels (each has a fixed launch cost on XLA CPU): gathering every predicate's
 # places at once and preparing the leaves at assignment (`prepare`) took the table from ~150
 # to ~110 kernels per step and from +11-13 % to +6.6 % (4 envs) and +8.0 % (16 envs) over the
-# game alone (2026-12-07, bench/RESULTS.md).
+# game alone (2026-12-07, bench/RESULTS.md). Later the work per place proved the larger part:
+# places sized to the curriculum (`Plan.places`) and a packed inventory for the lowered item
+# counts took the table to +3-7 % of a step made faster meanwhile (docs/PERFORMANCE.md).
 LEAF_MODES = {
     "select": leaf_values,
     "direct": functools.partial(leaf_values, lower=False),
