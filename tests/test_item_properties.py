@@ -234,3 +234,33 @@ def test_the_rollouts_exercise_the_item_rules():
         check_inventories(records, t)
     for t in range(STEPS):
         check_transition(records, events, t)
+
+
+def test_in_row_order_moves_each_slot_to_its_row():
+    """Worked by hand: slots 0, 1, 2 shown in rows 2, none (C = 3), 0: row 0 holds slot 2's
+    values, row 1 nothing (zeros), row 2 slot 0's; a player without items has only zero rows."""
+    values = jnp.asarray([[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 9], [4, 4]]], jnp.int16)
+    rows = jnp.asarray([[2, 3, 0], [3, 3, 3]])
+    got = np.asarray(it.in_row_order(values, rows))
+    np.testing.assert_array_equal(got[0], [[5, 6], [0, 0], [1, 2]])
+    np.testing.assert_array_equal(got[1], np.zeros((3, 2)))
+    assert got.dtype == np.int16
+
+
+@given(st.integers(0, 2**31 - 1))
+@settings(max_examples=30, deadline=None)
+def test_in_row_order_equals_placing_slots_one_by_one(seed):
+    rng = np.random.default_rng(seed)
+    n, c = 4, 12
+    values = rng.integers(-99, 99, (n, c, 5)).astype(np.int16)
+    rows = np.full((n, c), c)
+    for i in range(n):
+        k = int(rng.integers(0, c + 1))
+        rows[i, rng.choice(c, k, replace=False)] = rng.permutation(c)[:k]
+    want = np.zeros_like(values)
+    for i in range(n):
+        for s in range(c):
+            if rows[i, s] < c:
+                want[i, rows[i, s]] = values[i, s]
+    got = np.asarray(it.in_row_order(jnp.asarray(values), jnp.asarray(rows)))
+    np.testing.assert_array_equal(got, want)
