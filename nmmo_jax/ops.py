@@ -165,9 +165,19 @@ def materialize(*values, token: jax.Array):
     per-row decoding broadcast into an [N, M] mask is redone N times. It drops
     `optimization_barrier` before fusing, but not the boundary of a while loop: the values
     leave one whose trip count (1) depends on `token` (any int32 scalar of the state, so
-    the loop cannot be simplified away)."""
+    the loop cannot be simplified away).
+
+    Under `vmap` the loop runs once on the whole batch with the first environment's token
+    (`_materialize`'s batching rule): a batched trip count would make the loop test every
+    environment's counter and select each value between trips (two extra kernels and a pass
+    over the values per call)."""
     if not MATERIALIZE:
         return values
+    leaves, tree = jax.tree.flatten(values)
+    return jax.tree.unflatten(tree, _materialize(token, *leaves))
+
+
+def _materialize_loop(token, values) -> tuple:
     start = jnp.minimum(token, 0)  # 0 for a tick (>= 0), but not a constant
 
     def cond(carry):
@@ -180,4 +190,22 @@ def materialize(*values, token: jax.Array):
         kept = jax.tree.map(lambda v: jnp.where(i < 0, jnp.zeros_like(v), v), carry[1:])
         return (i + 1,) + kept
 
-    return jax.lax.while_loop(cond, body, (start,) + values)[1:]
+    return tuple(jax.lax.while_loop(cond, body, (start,) + tuple(values))[1:])
+
+
+@jax.custom_batching.custom_vmap
+def _materialize(token, *values):
+    return _materialize_loop(token, values)
+
+
+@_materialize.def_vmap
+def _materialize_batched(axis_size, in_batched, token, *values):
+    token_batched, *batched = in_batched
+    if token_batched:
+        token = token.reshape(-1)[0]  # any environment's token: the trip count is 1 for all
+    values = [
+        v if b else jnp.broadcast_to(v, (axis_size,) + v.shape)
+        for v, b in zip(values, batched, strict=True)
+    ]
+    out = _materialize_loop(token, values)
+    return out, (True,) * len(out)

@@ -74,3 +74,27 @@ def test_materialize_returns_its_values_and_keeps_them_out_of_the_consumers_fusi
     np.testing.assert_array_equal(batched, np.stack([want, want]))
     compiled = jax.jit(f).lower(rows, agents, jnp.int32(3)).compile().as_text()
     assert "while" in compiled
+
+
+def test_materialize_under_vmap_runs_one_loop_for_the_batch():
+    """Batched, `materialize` returns every environment's own values (batched or not, nested
+    vmaps, a pytree of values, and the tokens of different environments differing), from one
+    unbatched loop: no per-environment trip test (a reduce over the batch) in the program."""
+
+    def f(x, tick, shared):
+        ((a, (b, c)),) = ops.materialize((x * 2, (x + shared, shared - 1)), token=tick)
+        return a + b + c
+
+    x = jnp.arange(12.0).reshape(3, 4)
+    ticks = jnp.asarray([0, 9, 300], jnp.int32)
+    shared = jnp.float32(5.0)
+    want = np.asarray(x) * 2 + (np.asarray(x) + 5) + 4
+    vf = jax.jit(jax.vmap(f, in_axes=(0, 0, None)))
+    np.testing.assert_array_equal(vf(x, ticks, shared), want)
+    nested = jax.jit(jax.vmap(jax.vmap(f, in_axes=(0, 0, None)), in_axes=(0, 0, None)))
+    np.testing.assert_array_equal(
+        nested(jnp.stack([x, x + 1]), jnp.stack([ticks, ticks]), shared),
+        np.stack([want, want + 3]),  # x + 1: 2 more from x * 2, 1 more from x + shared
+    )
+    text = vf.lower(x, ticks, shared).compile().as_text()
+    assert text.count(" while(") == 1 and " reduce(" not in text
