@@ -386,8 +386,10 @@ def grouped_values(f, leaves, others: list[int], grouping, cfg: Config, caps=Non
     predicate holds them all. Evaluating every predicate on every leaf and selecting (the first
     version) did P times the work: 16 unlowered predicates on 128 leaves cost ~80 us per
     env-step; places sized to the curriculum rather than to an even share of all leaves took
-    `evaluate` a further ~20 % down (128 different tasks, 60 leaves on 16 such predicates:
-    8 places each instead of 16)."""
+    `evaluate` a further 10-20 % down (128 different tasks, 60 leaves on 16 such predicates:
+    8 places each instead of 16). An overflow of any one predicate (a draw of more leaves
+    than the Plan expected, for the episode) runs every predicate's places again in the next
+    round: correct, at the cost of that round."""
 
     _, args, subject, target = leaves
     m, n_preds = args.shape[0], len(others)
@@ -487,7 +489,7 @@ def leaf_values_switch(f, table: enc.TaskTable, cfg: Config, p: Plan):
 # to ~110 kernels per step and from +11-13 % to +6.6 % (4 envs) and +8.0 % (16 envs) over the
 # game alone (2026-12-07, bench/RESULTS.md). Later the work per place proved the larger part:
 # places sized to the curriculum (`Plan.places`) and a packed inventory for the lowered item
-# counts took the table to +3-7 % of a step made faster meanwhile (docs/PERFORMANCE.md).
+# counts took the table to +3-8 % of a step made faster meanwhile (docs/PERFORMANCE.md).
 LEAF_MODES = {
     "select": leaf_values,
     "direct": functools.partial(leaf_values, lower=False),
