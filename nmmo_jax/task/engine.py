@@ -63,7 +63,6 @@ class TaskState:
 
 def used_predicates(table: enc.TaskTable) -> tuple[int, ...]:
     """The predicate ids a (concrete) table's leaves name: the ones `evaluate` traces."""
-
     op, pred = np.asarray(table.op), np.asarray(table.pred)
     return tuple(sorted({int(p) for p in pred[op == enc.LEAF]}))
 
@@ -173,7 +172,6 @@ def plan(table: enc.TaskTable, cfg: Config) -> Plan:
     """The Plan of a concrete (unbound) table: its predicates, its most leaves per task, and
     its largest subject (an explicit group, or the assignee: one player, or a team for team
     tasks)."""
-
     op = np.asarray(table.op)
     is_leaf = op == enc.LEAF
     leaves = max(1, int(is_leaf.sum(axis=1).max()))
@@ -192,15 +190,14 @@ def plan(table: enc.TaskTable, cfg: Config) -> Plan:
     used = used_predicates(table)
     # each predicate's expected leaves among the player_n tasks drawn by weight (SPEC 14.5),
     # plus two standard deviations: a round of `grouped_values` evaluates a predicate on this
-    # many places, and a rare overflow takes one more round
+    # many places (kept within 1..M there), and a rare overflow takes one more round
     weight = np.asarray(table.weight, np.float64)
     share = weight / weight.sum() if weight.sum() > 0 else np.full(len(weight), 1 / len(weight))
     pred = np.where(is_leaf, np.asarray(table.pred), -1)
     places = []
     for pid in used:
         expected = cfg.player_n * float((share * (pred == pid).sum(axis=1)).sum())
-        cap = int(np.ceil(expected + 2 * np.sqrt(expected)))
-        places.append((pid, min(max(cap, 1), cfg.player_n * leaves)))
+        places.append((pid, int(np.ceil(expected + 2 * np.sqrt(expected)))))
     return Plan(used, leaves, min(group, cfg.task_group_size), nodes, tuple(places))
 
 
@@ -390,7 +387,6 @@ def grouped_values(f, leaves, others: list[int], grouping, cfg: Config, caps=Non
     8 places each instead of 16). An overflow of any one predicate (a draw of more leaves
     than the Plan expected, for the episode) runs every predicate's places again in the next
     round: correct, at the cost of that round."""
-
     _, args, subject, target = leaves
     m, n_preds = args.shape[0], len(others)
     if caps is None:

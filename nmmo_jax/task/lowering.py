@@ -180,13 +180,13 @@ def entity_source(f) -> jax.Array:
 
 def held_source(f) -> jax.Array:
     """int32 [N, S]: every player's inventory slots packed for the "held" source, 0 for empty
-    slots and dead players: type id (bits 0-4), level clipped to the levels of the item tables
-    (as `Features.by_type_at` counts it; the next `_level_bits` bits), equipped (1 bit), then
-    the quantity (an int16). A lowered leaf reads one word per slot of its members' inventory
-    (unpacked, ~5 gathered fields per slot)."""
+    slots (dead players are masked by the members' `alive` where read): type id (bits 0-4),
+    level clipped to the levels of the item tables (as `Features.by_type_at` counts it; the
+    next `_level_bits` bits), equipped (1 bit), then the quantity (an int16). A lowered leaf
+    reads one word per slot of its members' inventory (unpacked, ~5 gathered fields per
+    slot)."""
     slots = f.state.inventory.slots[: f.n].astype(jnp.int32)
     levels = f.state.events.items.shape[-1]
-    held = it.occupied(slots) & f.alive[:, None]
     level = jnp.clip(it.column(slots, "level"), 1, levels)
     bits = _level_bits(f)
     word = (
@@ -195,7 +195,7 @@ def held_source(f) -> jax.Array:
         | ((it.column(slots, "equipped") > 0).astype(jnp.int32) << (5 + bits))
         | (it.column(slots, "quantity") << (6 + bits))
     )
-    return jnp.where(held, word, 0)
+    return jnp.where(it.occupied(slots), word, 0)
 
 
 def _level_bits(f) -> int:

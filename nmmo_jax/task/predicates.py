@@ -367,8 +367,9 @@ def _lower_own_item(a, cfg):
 
 
 def _lower_equip_item(a, cfg):
+    item, known = _item_type(a)
     return Count(
-        {"held": [(_item_type(a)[0] + it.N_TYPES, _item_type(a)[1])]},
+        {"held": [(item + it.N_TYPES, known)]},  # the held source's equipped count
         level=a.level,
         denom=a.num_agent,
         fixed=~(a.num_agent > 0),
