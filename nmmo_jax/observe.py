@@ -274,8 +274,10 @@ ROW_MASKS = ("use", "destroy", "give", "sell")
 def inventory_view(state: WorldState, cfg: Config) -> tuple[jax.Array, dict]:
     """(rows int16 [N, C, 16], masks): each player's Inventory rows, its items in id order
     (zeros for the dead), and the masks of those rows with the trailing no-op, bool [N, C + 1]
-    by head (ROW_MASKS: Use, Destroy, Give, Sell). The slots and their mask bits go to their
-    rows in one scatter."""
+    by head (ROW_MASKS: Use, Destroy, Give, Sell). The slots' item columns go to their rows in
+    one scatter, and their mask bits, packed in one int8 per slot, in another (one scatter of
+    the item columns with the masks appended cost a concatenation and a slice more: ~2 % of
+    the step, docs/PERFORMANCE.md)."""
     n, slots = cfg.player_n, state.inventory.slots
     none = jnp.zeros(slots.shape[:2], bool)
     if cfg.item_system_enabled:
@@ -284,18 +286,16 @@ def inventory_view(state: WorldState, cfg: Config) -> tuple[jax.Array, dict]:
     else:
         use = destroy = give_sell = none
     sell = give_sell if cfg.exchange_system_enabled else none
-    masks = (use, destroy, give_sell, sell)
-    per_slot = jnp.concatenate(
-        [slots[..., : it.N_ITEM_COLUMNS]] + [m[..., None] for m in masks], axis=-1
-    )
+    bits = sum(m.astype(jnp.int8) << i for i, m in enumerate((use, destroy, give_sell, sell)))
     order = jnp.where(state.entities.alive[:n, None], it.rows_order(slots), slots.shape[1])
-    rows = it.in_row_order(per_slot.astype(slots.dtype), order)
+    rows = it.in_row_order(slots[..., : it.N_ITEM_COLUMNS], order)
+    row_bits = it.in_row_order(bits, order)
     noop = jnp.ones((n, 1), bool)
     out = {
-        name: jnp.concatenate([rows[..., it.N_ITEM_COLUMNS + i] > 0, noop], axis=-1)
+        name: jnp.concatenate([(row_bits >> i) & 1 > 0, noop], axis=-1)
         for i, name in enumerate(ROW_MASKS)
     }
-    return rows[..., : it.N_ITEM_COLUMNS], out
+    return rows, out
 
 
 def move_mask(window: jax.Array, alive: jax.Array, cfg: Config) -> jax.Array:

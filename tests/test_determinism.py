@@ -1,6 +1,7 @@
 """Determinism across settings with the full game (issue 14; DESIGN "Semantics"): the same key
-and actions give bit-identical trajectories jitted and eager, vmapped and looped, and on one
-device and on a 2-device CPU mesh, for every action policy of POLICIES. (Jit == eager is checked
+and actions give bit-identical trajectories jitted and eager, vmapped and looped (the loop
+compiled with nmmo_jax's XLA:CPU options, the batch without), and on one device and on a
+2-device CPU mesh, for every action policy of POLICIES. (Jit == eager is checked
 here only: an eager step compiles every op of the game, ~30 s, and the module's steps share them.)
 
 The world is Config.small with NPCs, combat, items, the exchange and Comm on, every resource
@@ -93,9 +94,12 @@ def _episode(policy, reset_key, keys):
 @functools.cache
 def compiled(name):
     """(batched, single): the jitted rollouts of policy `name`, vmapped over environments and
-    for one environment, compiled once per module."""
+    for one environment, compiled once per module. The batched one with `jax.jit`, the single
+    one with `nj.jit` (nmmo_jax/compile.py: XLA:CPU without its tree reduction rewrite, and
+    copy insertion with region analysis), so that vmap == loop also checks that those compiler
+    options change nothing (one full compilation of the game fewer than a test of its own)."""
     single = functools.partial(_episode, POLICIES[name])
-    return jax.jit(jax.vmap(single)), jax.jit(single)
+    return jax.jit(jax.vmap(single)), nj.jit(single)
 
 
 def batched_inputs():
@@ -134,6 +138,9 @@ def test_the_world_is_eventful(name):
 
 @pytest.mark.parametrize("name", sorted(POLICIES))
 def test_vmapped_equals_looped(name):
+    """Each environment run alone (`nj.jit`, with the compiler options) gives its part of the
+    batched trajectory (`jax.jit` of the vmap, without them) bit for bit."""
+    assert nj.compiler_options()  # on CPU, so that the options are part of the comparison
     _, single = compiled(name)
     reset_keys, step_keys = batched_inputs()
     looped = [jax.device_get(single(reset_keys[i], step_keys[i])) for i in range(ENVS)]
@@ -156,15 +163,6 @@ def test_jitted_equals_eager(name):
         assert_trees_equal(
             jax.device_get(eager), jax.tree.map(operator.itemgetter((0, t)), records)
         )
-
-
-def test_compiler_options_change_nothing():
-    """`nj.jit` (nmmo_jax/compile.py: XLA:CPU without its tree reduction rewrite, and copy
-    insertion with region analysis) gives `jax.jit`'s batched trajectories bit for bit."""
-    assert nj.compiler_options()  # on CPU, so that the comparison compares something
-    single = functools.partial(_episode, POLICIES["scripted"])
-    with_options = jax.device_get(nj.jit(jax.vmap(single))(*batched_inputs()))
-    assert_trees_equal(with_options, batched_result("scripted"))
 
 
 SHARDED = textwrap.dedent(

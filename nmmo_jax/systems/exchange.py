@@ -133,34 +133,45 @@ def buy(state: WorldState, key, request: jax.Array, can_act: jax.Array, cfg: Con
         & (seller != buyer)
     )
     if cfg.exchange_shuffle_buys:
-        u = ops.uniforms(key, (n,), stream=STREAM_BUY)
+        (u,) = ops.materialize(ops.uniforms(key, (n,), stream=STREAM_BUY), token=state.tick)
         earlier = (u[None, :] < u[:, None]) | (
             (u[None, :] == u[:, None]) & (buyer[None, :] < buyer[:, None])
         )
+        rank = earlier.sum(axis=1, dtype=jnp.int32)  # each buyer's turn, 0..n-1
     else:
-        earlier = buyer[None, :] < buyer[:, None]
-    # the buyer's stack of the same ammunition, if any (its slot; C = none)
+        rank = buyer
+    # the buyer's stack of the same ammunition, if any (its slot; C = none), as a listing slot
     stack_slot = it.stack_slot(slots, item_type, level)
+    has_stack = stack_slot < capacity
+    own_stack = buyer * capacity + jnp.minimum(stack_slot, capacity - 1)
     gold0, space0 = ent.gold[:n], it.space(slots)
-    from_me = seller[None, :] == buyer[:, None]  # [i, j]: buyer j buys from buyer i
-    same_item = item_id[None, :] == item_id[:, None]
-    stack_sold = from_me & (k[None, :] == stack_slot[:, None])
+    # the per-buyer values the [N, N] sums below read, in buffers of their own (fused into
+    # them, the listing's row gather and the order's hash were redone for every pair)
+    rank, f, seller, price, valid, own_stack = ops.materialize(
+        rank, f, seller, price, valid, own_stack, token=state.tick
+    )
+    # [i, j]: buyer j bought from buyer i before i's turn (given that j's buy succeeds)
+    sold_before = (seller[None, :] == buyer[:, None]) & (rank[None, :] < rank[:, None])
 
     def resolve(ok):
-        before = earlier & ok[None, :]  # [i, j]: j bought before i's turn
-        sold = before & from_me
+        # the turn of the first successful buy of each listing (n = none)
+        first = jnp.full((n * capacity,), n, jnp.int32).at[jnp.where(ok, f, n * capacity)].min(
+            rank, mode="drop"
+        )
+        taken = first[f] < rank  # the listing was bought before this buyer's turn
+        stack = has_stack & ~(first[own_stack] < rank)  # its stack was not bought before
+        sold = sold_before & ok[None, :]
         gold = gold0 + jnp.where(sold, price[None, :], 0).sum(axis=1)
         space = space0 + sold.sum(axis=1)
-        stack = (stack_slot < capacity) & ~(before & stack_sold).any(axis=1)
-        taken = (before & same_item).any(axis=1)
         return valid & ~taken & (gold >= price) & ((space > 0) | stack), stack
 
     ok, stack = ops.fixed_point(resolve, valid, n)
     merge = ok & stack
-    # A stack merged into and bought later in the order carries the merged quantity along.
-    # [j, i]: buyer i merged into its stack before j's turn, and j bought that stack
-    merged_into = earlier & merge[None, :] & stack_sold.T & ok[:, None]
-    got = quantity + jnp.where(merged_into, quantity[None, :], 0).sum(axis=1)
+    # A stack merged into and bought later in the order carries the merged quantity along:
+    # buyer j bought the stack its seller s merged into before j's turn.
+    s = seller
+    carried = ok & merge[s] & (rank[s] < rank) & (k == stack_slot[s])
+    got = quantity + jnp.where(carried, quantity[s], 0)
 
     gold = gold0 - jnp.where(ok, price, 0)
     gold = gold.at[jnp.where(ok, seller, n)].add(price, mode="drop")
@@ -175,7 +186,7 @@ def buy(state: WorldState, key, request: jax.Array, can_act: jax.Array, cfg: Con
     whole = ok & ~merge
     slots = it.put(slots, it.first_free(slots), new_row, whole)
     # the bought instances merged into a stack are destroyed, in the order of the buys
-    position = jnp.where(merge, (earlier & merge[None, :]).sum(axis=1), n)
+    position = jnp.where(merge, (merge[None, :] & (rank[None, :] < rank[:, None])).sum(axis=1), n)
     freed = jnp.zeros((n,), jnp.int32).at[position].set(item_id, mode="drop")
     ids = it.release(inv.ids, freed, buyer < merge.sum())
     inv = inv.replace(slots=slots, ids=ids, received=inv.received + whole)

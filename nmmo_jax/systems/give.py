@@ -169,11 +169,13 @@ def give_gold(state: WorldState, amount_index, target, can_act, cfg: Config) -> 
     valid &= (amount_index >= 0) & (amount_index < cfg.price_n_obs)
     g = jnp.arange(n)
     gold0 = ent.gold[:n]
-    to_me = (g[None, :] < g[:, None]) & (r[None, :] == g[:, None])  # [g, h]: h gives to g first
+    first = g < r  # the giver acts before its receiver (a scatter of those gifts, no [N, N])
 
     def resolve(ok):
-        gold = gold0 + jnp.where(to_me & ok[None, :], amount[None, :], 0).sum(axis=1)
-        return valid & (amount <= gold), None
+        received = jnp.zeros((n,), jnp.int32).at[jnp.where(ok & first, r, n)].add(
+            amount, mode="drop"
+        )
+        return valid & (amount <= gold0 + received), None
 
     ok, _ = ops.fixed_point(resolve, valid, n)
     paid = jnp.where(ok, amount, 0)
