@@ -155,8 +155,10 @@ def buy(state: WorldState, key, request: jax.Array, can_act: jax.Array, cfg: Con
 
     def resolve(ok):
         # the turn of the first successful buy of each listing (n = none)
-        first = jnp.full((n * capacity,), n, jnp.int32).at[jnp.where(ok, f, n * capacity)].min(
-            rank, mode="drop"
+        first = (
+            jnp.full((n * capacity,), n, jnp.int32)
+            .at[jnp.where(ok, f, n * capacity)]
+            .min(rank, mode="drop")
         )
         taken = first[f] < rank  # the listing was bought before this buyer's turn
         stack = has_stack & ~(first[own_stack] < rank)  # its stack was not bought before

@@ -172,8 +172,8 @@ def give_gold(state: WorldState, amount_index, target, can_act, cfg: Config) -> 
     first = g < r  # the giver acts before its receiver (a scatter of those gifts, no [N, N])
 
     def resolve(ok):
-        received = jnp.zeros((n,), jnp.int32).at[jnp.where(ok & first, r, n)].add(
-            amount, mode="drop"
+        received = (
+            jnp.zeros((n,), jnp.int32).at[jnp.where(ok & first, r, n)].add(amount, mode="drop")
         )
         return valid & (amount <= gold0 + received), None
 
