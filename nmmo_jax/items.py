@@ -384,3 +384,13 @@ def release(ids: ItemIds, item_id: jax.Array, wants: jax.Array) -> ItemIds:
     slot = jnp.where(wants > 0, (ids.tail + rank) % capacity, capacity)
     free = ids.free.at[slot].set(item_id.astype(jnp.int32), mode="drop")
     return ids.replace(free=free, tail=ids.tail + wants.sum())
+
+
+def release_first(ids: ItemIds, item_id: jax.Array, count: jax.Array) -> ItemIds:
+    """Appends the first `count` ids of `item_id` [M] to the free list, in order: `release`
+    with `wants` = arange(M) < count, without the running count of `wants`."""
+    capacity = ids.free.shape[0]
+    index = jnp.arange(item_id.shape[0], dtype=jnp.int32)
+    slot = jnp.where(index < count, (ids.tail + index) % capacity, capacity)
+    free = ids.free.at[slot].set(item_id.astype(jnp.int32), mode="drop")
+    return ids.replace(free=free, tail=ids.tail + count.astype(ids.tail.dtype))

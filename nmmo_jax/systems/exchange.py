@@ -30,7 +30,7 @@ from nmmo_jax.state import WorldState
 STREAM_BUY = 20  # ops.uniforms stream of the Buy order
 GOLD_EARN, GOLD_BUY = GOLD_KEYS.index("EARN_GOLD"), GOLD_KEYS.index("BUY_ITEM")
 LEVEL_BITS = 32  # the Buy mask matches ammunition stacks of levels 0..31 (items stay <= 15)
-INT32_MAX = 2**31 - 1
+INT32_MAX, INT32_MIN = 2**31 - 1, -(2**31)
 
 
 def n_buy_choices(cfg: Config) -> int:
@@ -190,7 +190,7 @@ def buy(state: WorldState, key, request: jax.Array, can_act: jax.Array, cfg: Con
     # the bought instances merged into a stack are destroyed, in the order of the buys
     position = jnp.where(merge, (merge[None, :] & (rank[None, :] < rank[:, None])).sum(axis=1), n)
     freed = jnp.zeros((n,), jnp.int32).at[position].set(item_id, mode="drop")
-    ids = it.release(inv.ids, freed, buyer < merge.sum())
+    ids = it.release_first(inv.ids, freed, merge.sum(dtype=jnp.int32))
     inv = inv.replace(slots=slots, ids=ids, received=inv.received + whole)
 
     events = state.events.record_item("BUY_ITEM", ok, item_type, level, got)
@@ -280,11 +280,23 @@ def buy_mask(state: WorldState, market: jax.Array, shown: jax.Array, cfg: Config
     level_bit = jnp.left_shift(
         jnp.uint32(1), jnp.clip(m_level, 0, LEVEL_BITS - 1).astype(jnp.uint32)
     )
+    # and the no-op as one more row that every agent may choose (price INT32_MIN: the mask is
+    # built at its full width, not concatenated)
     rows = ops.materialize(
-        jnp.where(shown, market[:, it.COL["listed_price"]].astype(jnp.int32), INT32_MAX),
-        market[:, it.COL["owner_id"]].astype(jnp.int32),
-        jnp.where(ammo, m_type - it.WHETSTONE, 3),
-        jnp.where(ammo, level_bit, jnp.uint32(1)),
+        *(
+            jnp.append(x, last)
+            for x, last in (
+                (
+                    jnp.where(
+                        shown, market[:, it.COL["listed_price"]].astype(jnp.int32), INT32_MAX
+                    ),
+                    INT32_MIN,
+                ),
+                (market[:, it.COL["owner_id"]].astype(jnp.int32), 0),
+                (jnp.where(ammo, m_type - it.WHETSTONE, 3), 3),
+                (jnp.where(ammo, level_bit, jnp.uint32(1)), jnp.uint32(1)),
+            )
+        ),
         token=state.tick,
     )
     # per agent: its gold (-1 when dead or in combat: no price is within it) and one word per
@@ -312,5 +324,4 @@ def buy_mask(state: WorldState, market: jax.Array, shown: jax.Array, cfg: Config
     gold, me, words = agents[0][:, None], agents[1][:, None], [w[:, None] for w in agents[2]]
     word = jnp.where(kind == 0, words[0], jnp.where(kind == 1, words[1], words[2]))
     word = jnp.where(kind == 3, words[3], word)
-    mask = (price <= gold) & (owner != me) & ((word & bit) != 0)
-    return jnp.concatenate([mask, jnp.ones((n, 1), bool)], axis=-1)
+    return ((price <= gold) & (owner != me) & ((word & bit) != 0)) | (price == INT32_MIN)

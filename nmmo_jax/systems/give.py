@@ -150,7 +150,7 @@ def give(state: WorldState, item_id, target, can_act, cfg: Config) -> WorldState
     # the merged instances are destroyed, in the order of the gifts (giver id)
     position = jnp.where(merged, ops.exclusive_cumsum(merged), n)
     freed = jnp.zeros((n,), jnp.int32).at[position].set(row[:, it.COL["id"]], mode="drop")
-    ids = it.release(inv.ids, freed, g < merged.sum())
+    ids = it.release_first(inv.ids, freed, merged.sum(dtype=jnp.int32))
     received = inv.received + jnp.zeros((n,), jnp.int32).at[jnp.where(creates, r, n)].add(
         1, mode="drop"
     )

@@ -156,7 +156,7 @@ def _discard(inv, died: jax.Array):
         .at[jnp.where(order >= 0, order, order.shape[0])]
         .set(it.column(slots, "id").reshape(-1), mode="drop")
     )
-    ids = it.release(inv.ids, ids_in_order, jnp.arange(order.shape[0]) < total)
+    ids = it.release_first(inv.ids, ids_in_order, total.astype(jnp.int32))
     players = jnp.arange(slots.shape[0])
     slots = slots.at[jnp.where(died, players, slots.shape[0])].set(0, mode="drop")
     return inv.replace(slots=slots, ids=ids)

@@ -569,7 +569,7 @@ def bury(state: WorldState, died: jax.Array, cfg: Config) -> WorldState:
         .at[jnp.where(died, position, size)]
         .set(ent.ds_row, mode="drop")
     )
-    rows = it.release(npcs.rows, in_order, jnp.arange(size) < died.sum())
+    rows = it.release_first(npcs.rows, in_order, died.sum(dtype=jnp.int32))
     if cfg.npc_n == 0:
         return state.replace(npcs=npcs.replace(rows=rows))
     queued = dead_npc & (ent.spawn_ring[n:] > 0) & cfg.npc_default_refill_dead_npcs
