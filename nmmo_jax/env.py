@@ -253,7 +253,11 @@ class Env:
     def sample_actions(self, key: jax.Array, obs: Observation) -> jax.Array:
         """int32 [N, H]: for every head, a choice drawn uniformly among those its mask allows."""
         masks = [getattr(obs.action_mask, name) for name, _ in self.action_heads]
-        bits = ops.random_bits(key, (self.num_agents, len(masks)))
+        # the row's bits in a buffer of their own: fused into the per-lane hash, their two
+        # hashes were redone for every lane of the row
+        (bits,) = ops.materialize(
+            ops.random_bits(key, (self.num_agents, len(masks))), token=obs.tick
+        )
         return jnp.stack([sample_choice(bits[:, h], m) for h, m in enumerate(masks)], axis=-1)
 
 
