@@ -65,7 +65,7 @@ def main() -> int:
         (carry, total), _ = jax.lax.scan(body, (carry, 0), jax.random.split(key, args.chunk))
         return carry, total
 
-    reset = nj.jit(jax.vmap(env.reset))
+    reset = nj.jit(jax.vmap(env.reset), once=True)
     # compile, and warm up over one whole episode on other keys
     warm = reset(jax.random.split(jax.random.key(1), b))
     for i in range(cfg.horizon // args.chunk):

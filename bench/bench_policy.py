@@ -270,7 +270,7 @@ def measure(args) -> dict:
         return jax.vmap(env.reset)(jax.random.split(key, b))
 
     t0 = time.perf_counter()
-    carry = jax.block_until_ready(nj.jit(reset)(key))
+    carry = jax.block_until_ready(nj.jit(reset, once=True)(key))
     compile_reset = time.perf_counter() - t0  # compile + one call
     one_env = jax.tree.map(lambda x: x[0], carry[0])
     params = jax.jit(policy.init)(jax.random.fold_in(key, 7), one_env, key)

@@ -4,7 +4,9 @@
     step = jax.jit(jax.vmap(env.step), compiler_options=nmmo_jax.compiler_options())
 
 Both give the same results as plain `jax.jit` (tests/test_determinism.py); on CPU the whole rollout
-runs ~15 % faster and compiles ~20 % faster (docs/PERFORMANCE.md, bench/RESULTS.md):
+runs ~15 % faster and compiles ~20 % faster (docs/PERFORMANCE.md, bench/RESULTS.md).
+`jit(..., once=True)` compiles a program that runs once (a first reset) with few
+optimizations, for its compile time. The options:
 
 - `xla_disable_hlo_passes=tree_reduction_rewriter`: XLA:CPU rewrites every reduction over a
   dimension longer than 32 (a sum or `any` over the 128 players, a checksum of a mask) into a
@@ -31,17 +33,32 @@ CPU_OPTIONS = {
 }
 
 
-def compiler_options(backend: str | None = None) -> dict:
-    """The options for `backend` (default: JAX's default backend): CPU_OPTIONS on CPU, else
-    none. Pass them to `jax.jit(..., compiler_options=...)` or `.compile(...)`."""
+# For a program that runs once (a batch's first reset): compiled with few optimizations. XLA
+# computes the same values either way (no fast-math on CPU; tests/test_determinism.py checks
+# the reset bit for bit), and the Default reset of a rollout compiles in ~2.4 s instead of
+# ~9.6 s and runs in 0.08 s instead of 0.04 s (bench/RESULTS.md, sixth session).
+ONCE_OPTIONS = {
+    "xla_backend_optimization_level": 0,
+    "xla_llvm_disable_expensive_passes": True,
+    "xla_cpu_use_fusion_emitters": False,
+}
+
+
+def compiler_options(backend: str | None = None, once: bool = False) -> dict:
+    """The options for `backend` (default: JAX's default backend): CPU_OPTIONS on CPU, and
+    ONCE_OPTIONS too if `once` (a program run once, where compile time is all that counts),
+    else none. Pass them to `jax.jit(..., compiler_options=...)` or `.compile(...)`."""
     backend = backend or jax.default_backend()
-    return dict(CPU_OPTIONS) if backend == "cpu" else {}
+    if backend != "cpu":
+        return {}
+    return {**CPU_OPTIONS, **ONCE_OPTIONS} if once else dict(CPU_OPTIONS)
 
 
-def jit(fun=None, **kwargs):
-    """`jax.jit` with `compiler_options()` added (a `compiler_options` given here wins per
-    key). Usable as `jit(f, donate_argnums=0)` or as a decorator, bare or with arguments."""
+def jit(fun=None, *, once: bool = False, **kwargs):
+    """`jax.jit` with `compiler_options(once=once)` added (a `compiler_options` given here wins
+    per key). Usable as `jit(f, donate_argnums=0)` or as a decorator, bare or with arguments;
+    `once=True` for a program that runs once, such as the first reset of a batch."""
     if fun is None:
-        return functools.partial(jit, **kwargs)
-    options = {**compiler_options(), **(kwargs.pop("compiler_options", None) or {})}
+        return functools.partial(jit, once=once, **kwargs)
+    options = {**compiler_options(once=once), **(kwargs.pop("compiler_options", None) or {})}
     return jax.jit(fun, compiler_options=options, **kwargs)

@@ -533,4 +533,4 @@ def checked_rollout(env, num_envs: int, chunk: int, policy=None):
         (carry, totals), _ = jax.lax.scan(body, (carry, zeros), jax.random.split(key, chunk))
         return carry, totals
 
-    return jit(init), jit(run, donate_argnums=0)
+    return jit(init, once=True), jit(run, donate_argnums=0)

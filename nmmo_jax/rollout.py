@@ -51,7 +51,7 @@ class Rollout:
             raise ValueError(f"chunk must be >= 1 (got {chunk})")
         self.env, self.num_envs, self.chunk, self.mode = env, num_envs, chunk, mode
         self.venv = VmapAutoReset(env)
-        self.init = jit(self.reset_batch)
+        self.init = jit(self.reset_batch, once=True)  # runs once
         self.run = jit(self.run_chunk, donate_argnums=0)  # compile.py: CPU options
 
     def reset_batch(self, key):

@@ -165,6 +165,18 @@ def test_jitted_equals_eager(name):
         )
 
 
+def test_reset_compiled_once_equals_jit():
+    """`nj.jit(..., once=True)` (few optimizations, for a program run once: the first reset of
+    a rollout) gives `jax.jit`'s batch of resets bit for bit."""
+    assert nj.compiler_options(once=True) != nj.compiler_options()
+    reset_keys, _ = batched_inputs()
+    reset = jax.vmap(ENV.reset)
+    assert_trees_equal(
+        jax.device_get(nj.jit(reset, once=True)(reset_keys)),
+        jax.device_get(jax.jit(reset)(reset_keys)),
+    )
+
+
 SHARDED = textwrap.dedent(
     """
     import sys
