@@ -379,18 +379,20 @@ def allocate(ids: ItemIds, wants: jax.Array) -> tuple[ItemIds, jax.Array]:
 def release(ids: ItemIds, item_id: jax.Array, wants: jax.Array) -> ItemIds:
     """Appends the ids `item_id` [M] where `wants` [M] to the free list, in order."""
     wants = wants.astype(jnp.int32)
-    rank = ops.exclusive_cumsum(wants)
-    capacity = ids.free.shape[0]
-    slot = jnp.where(wants > 0, (ids.tail + rank) % capacity, capacity)
-    free = ids.free.at[slot].set(item_id.astype(jnp.int32), mode="drop")
-    return ids.replace(free=free, tail=ids.tail + wants.sum())
+    return _append(ids, item_id, ops.exclusive_cumsum(wants), wants > 0, wants.sum())
 
 
 def release_first(ids: ItemIds, item_id: jax.Array, count: jax.Array) -> ItemIds:
     """Appends the first `count` ids of `item_id` [M] to the free list, in order: `release`
     with `wants` = arange(M) < count, without the running count of `wants`."""
-    capacity = ids.free.shape[0]
     index = jnp.arange(item_id.shape[0], dtype=jnp.int32)
-    slot = jnp.where(index < count, (ids.tail + index) % capacity, capacity)
+    return _append(ids, item_id, index, index < count, count.astype(ids.tail.dtype))
+
+
+def _append(ids: ItemIds, item_id, position, keep, added) -> ItemIds:
+    """`item_id` [M] where `keep` [M] written `position` [M] places after the free list's tail,
+    which moves on by `added`."""
+    capacity = ids.free.shape[0]
+    slot = jnp.where(keep, (ids.tail + position) % capacity, capacity)
     free = ids.free.at[slot].set(item_id.astype(jnp.int32), mode="drop")
-    return ids.replace(free=free, tail=ids.tail + count.astype(ids.tail.dtype))
+    return ids.replace(free=free, tail=ids.tail + added)

@@ -171,9 +171,8 @@ def buy(state: WorldState, key, request: jax.Array, can_act: jax.Array, cfg: Con
     merge = ok & stack
     # A stack merged into and bought later in the order carries the merged quantity along:
     # buyer j bought the stack its seller s merged into before j's turn.
-    s = seller
-    carried = ok & merge[s] & (rank[s] < rank) & (k == stack_slot[s])
-    got = quantity + jnp.where(carried, quantity[s], 0)
+    carried = ok & merge[seller] & (rank[seller] < rank) & (k == stack_slot[seller])
+    got = quantity + jnp.where(carried, quantity[seller], 0)
 
     gold = gold0 - jnp.where(ok, price, 0)
     gold = gold.at[jnp.where(ok, seller, n)].add(price, mode="drop")
@@ -282,21 +281,15 @@ def buy_mask(state: WorldState, market: jax.Array, shown: jax.Array, cfg: Config
     )
     # and the no-op as one more row that every agent may choose (price INT32_MIN: the mask is
     # built at its full width, not concatenated)
+    price = jnp.where(shown, market[:, it.COL["listed_price"]].astype(jnp.int32), INT32_MAX)
+    owner = market[:, it.COL["owner_id"]].astype(jnp.int32)
+    kind = jnp.where(ammo, m_type - it.WHETSTONE, 3)
+    bit = jnp.where(ammo, level_bit, jnp.uint32(1))
     rows = ops.materialize(
-        *(
-            jnp.append(x, last)
-            for x, last in (
-                (
-                    jnp.where(
-                        shown, market[:, it.COL["listed_price"]].astype(jnp.int32), INT32_MAX
-                    ),
-                    INT32_MIN,
-                ),
-                (market[:, it.COL["owner_id"]].astype(jnp.int32), 0),
-                (jnp.where(ammo, m_type - it.WHETSTONE, 3), 3),
-                (jnp.where(ammo, level_bit, jnp.uint32(1)), jnp.uint32(1)),
-            )
-        ),
+        jnp.append(price, INT32_MIN),
+        jnp.append(owner, 0),
+        jnp.append(kind, 3),
+        jnp.append(bit, jnp.uint32(1)),
         token=state.tick,
     )
     # per agent: its gold (-1 when dead or in combat: no price is within it) and one word per
