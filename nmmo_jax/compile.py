@@ -14,6 +14,10 @@ optimizations, for its compile time. The options:
   runs as a slow generic loop: ~240 of ~2,170 us of kernel time per env-step went to them. The
   step's reductions are integer and boolean, where the order does not change the result.
 - `xla_cpu_copy_insertion_use_region_analysis`: fewer copies of loop-carried buffers (-2 %).
+- `xla_cpu_prefer_vector_width=512`: LLVM may use 512-bit vectors where the CPU has them
+  (AVX-512); XLA's default of 256 left half of each register unused. -7.5 to -10 % per
+  env-step, same values (paired A/B, docs/PERFORMANCE.md, seventh session). A CPU without
+  512-bit registers keeps its own widest width.
 
 They are per compilation, not process-wide, so a learner's own float reductions elsewhere keep
 XLA's default. On other backends `compiler_options()` is empty (the GPU's reductions want the
@@ -30,6 +34,7 @@ import jax
 CPU_OPTIONS = {
     "xla_disable_hlo_passes": "tree_reduction_rewriter",
     "xla_cpu_copy_insertion_use_region_analysis": True,
+    "xla_cpu_prefer_vector_width": 512,
 }
 
 
