@@ -6,15 +6,16 @@
     python bench/bench_env.py --no-reference        # ours only
 
 Each measurement runs in a fresh process pinned with `taskset` to its cores. Ours: the Default
-(Medium) config with IMMORTAL set, so all 128 players stay alive, stepped in one compiled
-`lax.scan` with auto-reset; every observation leaf of every step goes into a checksum so XLA
-cannot drop work nobody reads. On 2 cores the env batch is split over 2 XLA host devices with
-shard_map (XLA CPU runs one program on one thread). Reference: bench/reference_nmmo.py `run`
-with --immortal in the same modes (noop = no actions, random = every head uniform among the
-valid choices of its mask: all nine of the reference's, and all thirteen heads of ours), one
-process per core; the reference's figure excludes its action sampling, ours includes it.
-Agent-steps count the agents alive at the start of each step, as the reference does; resets are
-outside the timed loop in the reference and are inside ours (none happen within a horizon).
+(Medium) config with IMMORTAL set, so all 128 players stay alive, stepped in one compiled `lax.scan`
+with auto-reset; every observation leaf of every step is read (the action masks by the random
+policy, every other leaf by a checksum) so XLA cannot drop work nobody reads. On 2 cores the env
+batch is split over 2 XLA host devices with shard_map (XLA CPU runs one program on one thread).
+Reference: bench/reference_nmmo.py `run` with --immortal in the same modes (noop = no actions,
+random = every head uniform among the valid choices of its mask: all nine of the reference's, and
+all thirteen heads of ours), one process per core; the reference's figure excludes its action
+sampling, ours includes it. Agent-steps count the agents alive at the start of each step, as the
+reference does; resets are outside the timed loop in the reference and are inside ours (none happen
+within a horizon).
 Install the reference first: `bash bench/setup_reference.sh` (creates .reference/venv).
 """
 

@@ -39,7 +39,8 @@ class Rollout:
     "noop": every agent stays. Statistics (int32/float32 scalars, summed over the chunk):
     agent_steps (agents alive at the start of each step, as the reference counts), deaths,
     episodes (finished), lifetime_of_dead (ticks lived by the agents that died), reward, and
-    checksum (of every observation leaf of every step).
+    checksum (of every observation leaf of every step, but for the action masks in "random" mode,
+    which the policy reads lane by lane: a second read of them cost ~4 % of the rollout).
     """
 
     def __init__(self, env: Env, num_envs: int, chunk: int, mode: str = "random"):
@@ -76,6 +77,9 @@ class Rollout:
                 jax.random.split(env_key, self.num_envs), states, actions
             )
             ticks = info["final_observation"].tick
+            # the random policy reads every mask lane (each one can decide a head's draw), so
+            # the checksum reads the rest; with no-op actions nothing else reads the masks
+            read = obs if self.mode == "noop" else obs.replace(action_mask=None)
             totals = {
                 "agent_steps": totals["agent_steps"] + info["active"].sum(),
                 "deaths": totals["deaths"] + terminated.sum(),
@@ -83,7 +87,7 @@ class Rollout:
                 "lifetime_of_dead": totals["lifetime_of_dead"]
                 + (terminated * ticks[:, None]).sum(),
                 "reward": totals["reward"] + reward.sum(),
-                "checksum": totals["checksum"] + checksum(obs),
+                "checksum": totals["checksum"] + checksum(read),
             }
             return ((obs, states), totals), None
 
