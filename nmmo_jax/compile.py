@@ -4,7 +4,8 @@
     step = jax.jit(jax.vmap(env.step), compiler_options=nmmo_jax.compiler_options())
 
 Both give the same results as plain `jax.jit` (tests/test_determinism.py); on CPU the whole rollout
-runs ~15 % faster and compiles ~20 % faster (docs/PERFORMANCE.md, bench/RESULTS.md).
+runs about a quarter faster (the product of the options' paired A/Bs below; docs/PERFORMANCE.md,
+bench/RESULTS.md).
 `jit(..., once=True)` compiles a program that runs once (a first reset) with few
 optimizations, for its compile time. The options:
 
