@@ -95,9 +95,10 @@ def _episode(policy, reset_key, keys):
 def compiled(name):
     """(batched, single): the jitted rollouts of policy `name`, vmapped over environments and
     for one environment, compiled once per module. The batched one with `jax.jit`, the single
-    one with `nj.jit` (nmmo_jax/compile.py: XLA:CPU without its tree reduction rewrite, and
-    copy insertion with region analysis), so that vmap == loop also checks that those compiler
-    options change nothing (one full compilation of the game fewer than a test of its own)."""
+    one with `nj.jit` (nmmo_jax/compile.py's CPU_OPTIONS: no tree reduction rewrite, copy
+    insertion with region analysis, 512-bit vectors), so that vmap == loop also checks that
+    those compiler options change nothing (one full compilation of the game fewer than a test
+    of its own)."""
     single = functools.partial(_episode, POLICIES[name])
     return jax.jit(jax.vmap(single)), nj.jit(single)
 
